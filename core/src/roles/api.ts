@@ -1,0 +1,57 @@
+import type { MuxedStream } from '../muxer';
+import type { PortPool } from '../ports';
+import type { Route } from '../route';
+import type { SessionInfo, StreamHeader } from '../session-info';
+import type { NameClaim } from '../auth';
+
+/** What plugins on a gateway may use (`node.gateway`). */
+export interface GatewayApi {
+  /** Zones this gateway is authoritative for (lower case, no trailing dot). */
+  readonly zones: readonly string[];
+  /** Public IPv4 / IPv6 addresses answered for tunnel names. */
+  readonly publicAddresses: { readonly ipv4: readonly string[]; readonly ipv6: readonly string[] };
+  /** Host printed in `host:port` addresses of TCP / UDP services. */
+  readonly publicHost: string;
+  /** Public port pools by protocol family (`tcp`, `udp`). */
+  readonly ports: { readonly tcp: PortPool; readonly udp: PortPool };
+  /** All routes (online and in grace). */
+  routes(): Route[];
+  /** The route serving `hostname` for one of `protocols`, matching exact names, custom domains and agent names. */
+  routeForHost(hostname: string, protocols: readonly string[]): Route | undefined;
+  /** Live agent and client sessions. */
+  sessions(): SessionInfo[];
+  /** Names owned now (agents and reservations). */
+  names(): NameClaim[];
+  /** Add an operator reservation of a name (TFGW_ERR_NAME_TAKEN if another owner has it). */
+  reserveName(claim: NameClaim): void;
+  /** Release a name (and with it the routes under it). */
+  releaseName(fqdn: string): boolean;
+  /** Map an extra hostname (custom domain) to a route's service. */
+  addAlias(hostname: string, routeId: string): void;
+  /** Remove a custom-domain alias. */
+  removeAlias(hostname: string): void;
+  /** Close a session by id (admin kick). */
+  kick(sessionId: string): boolean;
+}
+
+/** What plugins on an agent may use (`node.agent`). */
+export interface AgentApi {
+  /** The agent's name. */
+  readonly name: string;
+  /** Public URL / address per service once registered. */
+  readonly published: ReadonlyMap<string, string>;
+  /** Resolve a service name (or allowed `host:port` target) to the address to dial; throws TFGW_ERR_TARGET_NOT_ALLOWED. */
+  resolveTarget(header: StreamHeader): { host: string; port: number; protocol: string };
+}
+
+/** What plugins on a client may use (`node.client`). */
+export interface ClientApi {
+  /**
+   * Open a stream to an agent's service or allowed target through the gateway. Rejects with
+   * TFGW_ERR_UNKNOWN_AGENT, TFGW_ERR_AGENT_OFFLINE, TFGW_ERR_FORBIDDEN, TFGW_ERR_TARGET_NOT_ALLOWED,
+   * TFGW_ERR_SERVICE_UNREACHABLE, ...
+   */
+  connect(header: StreamHeader, signal?: AbortSignal): Promise<MuxedStream>;
+  /** Zone used for `SVC.NAME.<zone>` addressing. */
+  readonly zone: string;
+}
