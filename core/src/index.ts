@@ -13,3 +13,6 @@ export * from './log';
 export * from './node';
 export * from './roles/api';
 export * from './config/types';
+export * from './dns';
+export * from './net';
+export * from './session';
