@@ -85,6 +85,12 @@ export const ErrorCodes = {
   TRUST: 'TFGW_ERR_TRUST',
   /** DNS store / server errors. */
   DNS: 'TFGW_ERR_DNS',
+  /** An upstream proxy (SOCKS5 / HTTP CONNECT) could not be reached, refused the credentials or the target; `details.proxy` names it. */
+  PROXY: 'TFGW_ERR_PROXY',
+  /** A transport connection could not be opened (refused, unreachable, name not found, handshake refused); `details.errno` has the system code. */
+  CONNECT: 'TFGW_ERR_CONNECT',
+  /** A transport connection was aborted by the peer or the network before both sides ended it. */
+  CONNECTION_RESET: 'TFGW_ERR_CONNECTION_RESET',
 } as const;
 
 /** Union of all known error codes. */
