@@ -6,8 +6,10 @@ export interface ServiceSpec {
   name: string;
   /** Protocol plugin key: `tcp`, `udp`, `http`, `ws`, `tls`, or a third-party one. */
   protocol: string;
-  /** Public port asked for (TCP/UDP). A port previously assigned is asked for again on reconnect. */
+  /** Public port demanded (TCP/UDP): registration fails if it cannot be had. */
   port?: number;
+  /** Public port wished for: the one assigned before a reconnect; another is given if it is taken. */
+  portHint?: number;
   /** Protocol options (basic auth, header rewrite, websocket-only, PROXY protocol, ...). */
   options?: Record<string, unknown>;
 }
@@ -59,6 +61,10 @@ export interface Route {
   readonly options: Record<string, unknown>;
   /** Public port, set by the protocol plugin for port-based protocols. */
   port?: number;
+  /** Port the agent demanded (see ServiceSpec.port). */
+  readonly requestedPort?: number;
+  /** Port the agent wished for (see ServiceSpec.portHint). */
+  readonly portHint?: number;
   /** What the agent prints: a URL or `host:port`. */
   url?: string;
   /** True while the owning agent has a live session; false during the reconnect grace period. */

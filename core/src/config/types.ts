@@ -70,6 +70,8 @@ export interface GatewayConfig {
   drainMs?: number;
   /** Limits. */
   limits?: LimitsConfig;
+  /** Visitor IP filter (a built-in `visitor` tap): CIDRs. Deny wins; with `allow`, only those pass. */
+  visitors?: { allow?: string[]; deny?: string[] };
 }
 
 /** One service an agent exposes. */

@@ -3,6 +3,10 @@ import type { PortPool } from '../ports';
 import type { Route } from '../route';
 import type { SessionInfo, StreamHeader } from '../session-info';
 import type { NameClaim } from '../auth';
+import type { Rejection } from '../hooks';
+import type { VisitorInfo } from '../route';
+import type { SpliceResult } from '../pipe';
+import type { Duplex } from 'node:stream';
 
 /** What plugins on a gateway may use (`node.gateway`). */
 export interface GatewayApi {
@@ -32,6 +36,18 @@ export interface GatewayApi {
   removeAlias(hostname: string): void;
   /** Close a session by id (admin kick). */
   kick(sessionId: string): boolean;
+  /** Public port for a route: its demanded port (or TFGW_ERR_PORT_UNAVAILABLE), its hint if free, else any free one. */
+  allocatePort(family: 'tcp' | 'udp', route: Route): number;
+  /** Run the `visitor` hook (fail-closed, with timeout). Undefined = admitted. */
+  admitVisitor(visitor: VisitorInfo): Promise<Rejection | undefined>;
+  /** Pipe a visitor connection and a data stream into each other, counting bytes on the route and firing `streamClose`. */
+  pipeVisitor(route: Route, visitor: Duplex, stream: MuxedStream): Promise<SpliceResult>;
+  /** Count bytes on a route for plugins that move data themselves (UDP, HTTP), and fire `streamClose`. */
+  recordStream(route: Route, bytesIn: number, bytesOut: number): void;
+  /** Largest stream header / control message, from limits.controlMessageBytes. */
+  readonly maxHeaderBytes: number;
+  /** Timeout for blocking hook taps, from limits.hookTimeoutMs. */
+  readonly hookTimeoutMs: number;
 }
 
 /** What plugins on an agent may use (`node.agent`). */

@@ -1,0 +1,195 @@
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import type { AgentConfig, AgentServiceConfig } from '../config/types';
+import { resolveLimits } from '../config/defaults';
+import { ErrorCodes, TfgwError, asTfgwError } from '../errors';
+import { CORE_STAGE, type StreamContext } from '../hooks';
+import { parseHostPort } from '../match';
+import type { MuxedStream } from '../muxer';
+import type { RoleLifecycle, TfgwNode } from '../node';
+import { splice } from '../pipe';
+import { acceptStream, readStreamHeader, refuseStream } from '../protocol/data-stream';
+import type { RegisteredMessage } from '../protocol/messages';
+import type { StreamHeader } from '../session-info';
+import type { AgentApi } from './api';
+import { Allowlist } from './allowlist';
+import type { GatewayConnection } from './dialer';
+import { Reconnector } from './reconnector';
+
+/** Protocols whose streams are plain bytes to a TCP target; the core pipes them by default. */
+const BYTE_PROTOCOLS = ['tcp', 'http', 'ws', 'tls'];
+
+/** A service as the agent knows it: where to dial. */
+interface LocalService {
+  name: string;
+  protocol: string;
+  host: string;
+  port: number;
+  demandPort?: number;
+  options: Record<string, unknown>;
+}
+
+/**
+ * The agent role: keeps a session to the gateway, registers its services (asking for the
+ * ports it had before), and serves each incoming stream by dialing only its own services or
+ * its allowlist. Emits `'published'` (RegisteredMessage) after each registration and the
+ * Reconnector's state events (`connecting`, `connected`, `retry`, `fatal`).
+ */
+export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
+  readonly name: string;
+  readonly published = new Map<string, string>();
+  private readonly services: LocalService[];
+  private readonly allowlist: Allowlist;
+  private readonly reconnector: Reconnector;
+  private readonly assignedPorts = new Map<string, number>();
+  private readonly maxHeaderBytes: number;
+  private nextRegisterId = 1;
+
+  constructor(private readonly node: TfgwNode, cfg: AgentConfig) {
+    super();
+    this.name = cfg.name.toLowerCase();
+    this.services = (cfg.services ?? []).map((s: AgentServiceConfig, i) => {
+      const t = parseHostPort(s.target, `agent.services[${i}].target`);
+      return { name: (s.name ?? '').toLowerCase(), protocol: s.protocol, host: t.host === '0.0.0.0' ? '127.0.0.1' : t.host, port: t.port, demandPort: s.port, options: s.options ?? {} };
+    });
+    this.allowlist = new Allowlist(cfg.allow ?? []);
+    this.maxHeaderBytes = resolveLimits(node.config.gateway?.limits).controlMessageBytes;
+    const token = cfg.token ?? process.env.TFGW_TOKEN ?? '';
+    this.reconnector = new Reconnector(node, {
+      server: cfg.server,
+      token,
+      role: 'agent',
+      name: this.name,
+      transport: cfg.transport,
+      minDelayMs: cfg.reconnect?.minDelayMs,
+      maxDelayMs: cfg.reconnect?.maxDelayMs,
+    });
+    for (const ev of ['connecting', 'retry', 'fatal', 'disconnected']) this.reconnector.on(ev, (a) => this.emit(ev, a));
+    this.reconnector.on('connected', (c: GatewayConnection) => this.onConnected(c));
+    this.tapDefaults();
+    node.addLifecycle(this);
+  }
+
+  private tapDefaults(): void {
+    const hooks = this.node.hooks;
+    const byteDefault = (stream: MuxedStream, header: StreamHeader) => this.pipeToTarget(stream, header).then(() => true as const);
+    hooks.stream.intercept({
+      factory: (_key, hook) => {
+        hook.tapPromise({ name: 'core:dial', stage: CORE_STAGE }, byteDefault);
+        return hook;
+      },
+    });
+    for (const p of BYTE_PROTOCOLS) hooks.stream.for(p).tapPromise({ name: 'core:dial', stage: CORE_STAGE }, byteDefault);
+  }
+
+  async start(): Promise<void> {
+    this.reconnector.start();
+  }
+
+  async stop(drainMs: number): Promise<void> {
+    await this.reconnector.stop(drainMs);
+  }
+
+  /** Resolves when the agent is connected and registered (for tests and library use). */
+  whenPublished(timeoutMs = 10000): Promise<RegisteredMessage> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new TfgwError(ErrorCodes.TIMEOUT, 'agent not registered in time')), timeoutMs);
+      this.once('published', (m: RegisteredMessage) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+    });
+  }
+
+  private async onConnected(conn: GatewayConnection): Promise<void> {
+    const log = this.node.log;
+    log.info({ gateway: conn.welcome.sessionId, fqdn: conn.welcome.fqdn }, 'agent connected');
+    conn.session.on('stream', (s: MuxedStream) => this.onStream(s, conn.welcome.sessionId));
+    const id = this.nextRegisterId++;
+    conn.control.send({
+      t: 'register',
+      id,
+      services: this.services.map((s) => ({
+        name: s.name,
+        protocol: s.protocol,
+        ...(s.demandPort !== undefined ? { port: s.demandPort } : {}),
+        ...(this.assignedPorts.has(`${s.name}/${s.protocol}`) ? { portHint: this.assignedPorts.get(`${s.name}/${s.protocol}`) } : {}),
+        options: s.options,
+      })),
+    });
+    let answer: RegisteredMessage;
+    try {
+      answer = (await conn.control.next('registered', 30000)) as RegisteredMessage;
+    } catch (err) {
+      log.warn({ err }, 'registration got no answer');
+      conn.session.close(asTfgwError(err));
+      return;
+    }
+    for (const r of answer.routes) {
+      if (r.port) this.assignedPorts.set(`${r.service}/${r.protocol}`, r.port);
+      this.published.set(`${r.service}/${r.protocol}`, r.url);
+    }
+    for (const e of answer.errors) log.error({ service: e.service, protocol: e.protocol, code: e.code }, `service not registered: ${e.message}`);
+    this.emit('published', answer);
+  }
+
+  private async onStream(stream: MuxedStream, sessionId: string): Promise<void> {
+    let header: StreamHeader;
+    try {
+      header = await readStreamHeader(stream, this.maxHeaderBytes);
+    } catch {
+      stream.reset();
+      return;
+    }
+    const ctx: StreamContext = { sessionId, role: 'agent' };
+    try {
+      await this.node.hooks.stream.for(header.protocol).promise(stream, header, ctx);
+    } catch (err) {
+      const e = asTfgwError(err, ErrorCodes.SERVICE_UNREACHABLE);
+      this.node.log.warn({ code: e.code, protocol: header.protocol, service: header.service, target: header.target }, `stream failed: ${e.message}`);
+      refuseStream(stream, e);
+    }
+  }
+
+  /** The core default for byte protocols: dial the target and pipe. */
+  private async pipeToTarget(stream: MuxedStream, header: StreamHeader): Promise<void> {
+    const target = this.resolveTarget(header);
+    const socket = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', (err) => reject(new TfgwError(ErrorCodes.SERVICE_UNREACHABLE, `agent "${this.name}" cannot reach ${target.host}:${target.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err })));
+    });
+    socket.setNoDelay(true);
+    acceptStream(stream);
+    await splice(stream, socket);
+  }
+
+  resolveTarget(header: StreamHeader): { host: string; port: number; protocol: string } {
+    if (header.service !== undefined) {
+      const name = header.service.toLowerCase();
+      const candidates = this.services.filter((s) => s.name === name);
+      const exact = candidates.find((s) => s.protocol === header.protocol);
+      const compatible = exact ?? (header.protocol !== 'udp' ? candidates.find((s) => s.protocol !== 'udp') : undefined);
+      if (!compatible) {
+        this.node.log.warn({ service: header.service, protocol: header.protocol }, 'refused: no such service');
+        throw new TfgwError(ErrorCodes.UNKNOWN_SERVICE, `agent "${this.name}" has no ${header.protocol} service "${header.service}"`);
+      }
+      return { host: compatible.host, port: compatible.port, protocol: compatible.protocol };
+    }
+    if (header.target !== undefined) {
+      let t: { host: string; port: number };
+      try {
+        t = parseHostPort(header.target, 'target');
+      } catch (err) {
+        throw new TfgwError(ErrorCodes.BAD_MESSAGE, `bad target "${header.target}"`, { cause: err });
+      }
+      const own = this.services.some((s) => s.host === t.host && s.port === t.port);
+      if (!own && !this.allowlist.allows(t.host, t.port)) {
+        this.node.log.warn({ target: header.target, from: header.visitor }, 'refused: target is not on this agent\'s allowlist');
+        throw new TfgwError(ErrorCodes.TARGET_NOT_ALLOWED, `agent "${this.name}" does not allow ${header.target}`);
+      }
+      return { host: t.host, port: t.port, protocol: header.protocol };
+    }
+    throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'stream names neither a service nor a target');
+  }
+}

@@ -1,0 +1,573 @@
+import crypto from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { NameClaim, Principal } from '../auth';
+import type { GatewayConfig } from '../config/types';
+import { DEFAULT_ZONE, resolveLimits, resolveSession } from '../config/defaults';
+import { ErrorCodes, TfgwError, asTfgwError } from '../errors';
+import { CORE_STAGE, callHook, isRejection, type Rejection } from '../hooks';
+import { anyGlob, cidrContains, parseCidr } from '../match';
+import type { MuxedSession, MuxedStream } from '../muxer';
+import type { TfgwNode, RoleLifecycle } from '../node';
+import { splice, type SpliceResult } from '../pipe';
+import { PortPool, portInRanges } from '../ports';
+import { ControlChannel } from '../protocol/control-channel';
+import { acceptStream, openDataStream, readStreamHeader, refuseStream } from '../protocol/data-stream';
+import { PROTOCOL_VERSIONS, type HelloMessage, type RegisterMessage, type RegisteredMessage } from '../protocol/messages';
+import type { Route, ServiceSpec, VisitorInfo } from '../route';
+import { createSession } from '../session';
+import type { SessionInfo } from '../session-info';
+import type { TransportConnection, TransportListener } from '../transport';
+import type { GatewayApi } from './api';
+import type { PeerSession } from './peer-session';
+import { RouteImpl } from './route-impl';
+import { tokenAuthenticator } from './token-auth';
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The gateway role: accepts agent and client sessions over every transport with a listen
+ * address, authenticates them, keeps names and routes (with a reconnect grace period), and
+ * connects visitors and clients to agents. Protocol plugins bind routes via `hooks.expose`.
+ */
+export class Gateway implements GatewayApi, RoleLifecycle {
+  readonly zones: readonly string[];
+  readonly publicAddresses: { ipv4: string[]; ipv6: string[] };
+  readonly publicHost: string;
+  readonly ports: { tcp: PortPool; udp: PortPool };
+  readonly maxHeaderBytes: number;
+  readonly hookTimeoutMs: number;
+
+  private readonly cfg: GatewayConfig;
+  private readonly limits: ReturnType<typeof resolveLimits>;
+  private readonly sessionOpts: ReturnType<typeof resolveSession>;
+  private readonly listeners: TransportListener[] = [];
+  private readonly pendingConnections = new Set<MuxedSession>();
+  private readonly peers = new Map<string, PeerSession>();
+  private readonly agents = new Map<string, PeerSession>();
+  private readonly claims = new Map<string, NameClaim>();
+  private readonly routesByKey = new Map<string, RouteImpl>();
+  private readonly hostIndex = new Map<string, RouteImpl[]>();
+  private readonly aliases = new Map<string, string>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private stopping = false;
+
+  constructor(private readonly node: TfgwNode) {
+    const config = node.config;
+    this.cfg = config.gateway ?? {};
+    this.zones = (this.cfg.zones ?? [config.zone ?? DEFAULT_ZONE]).map((z) => z.toLowerCase().replace(/\.$/, ''));
+    const addrs = this.cfg.publicAddresses ?? ['127.0.0.1'];
+    this.publicAddresses = { ipv4: addrs.filter((a) => !a.includes(':')), ipv6: addrs.filter((a) => a.includes(':')) };
+    this.publicHost = this.cfg.publicHost ?? addrs[0] ?? '127.0.0.1';
+    this.ports = {
+      tcp: new PortPool(this.cfg.ports?.tcp ?? '20000-20999', 'gateway.ports.tcp'),
+      udp: new PortPool(this.cfg.ports?.udp ?? '21000-21999', 'gateway.ports.udp'),
+    };
+    this.limits = resolveLimits(this.cfg.limits);
+    this.sessionOpts = resolveSession(config.session);
+    this.maxHeaderBytes = this.limits.controlMessageBytes;
+    this.hookTimeoutMs = this.limits.hookTimeoutMs;
+    this.tapDefaults();
+    node.addLifecycle(this);
+  }
+
+  // ---- core default taps (late stage, so plugins get in first) ----
+
+  private tapDefaults(): void {
+    const hooks = this.node.hooks;
+    const tokens = this.cfg.tokens ?? [];
+    if (tokens.length === 0) this.node.log.warn('gateway.tokens is empty: no agent or client can log in');
+    const auth = tokenAuthenticator(tokens);
+    hooks.authenticate.tap({ name: 'core:tokens', stage: CORE_STAGE }, (req) => auth(req));
+    hooks.register.tap({ name: 'core:ports', stage: CORE_STAGE }, (spec, ctx) => {
+      if (spec.port !== undefined) {
+        const pool = this.poolFor(spec.protocol);
+        const inPool = pool?.contains(spec.port) ?? false;
+        if (!inPool && !portInRanges(spec.port, ctx.principal.ports ?? [])) {
+          throw new TfgwError(ErrorCodes.FORBIDDEN, `port ${spec.port} is outside ${pool?.configKey ?? 'the public port pools'} and this token's "ports"`, { details: { port: spec.port } });
+        }
+      }
+      return spec;
+    });
+    const allow = (this.cfg.visitors?.allow ?? []).map(parseCidr);
+    const deny = (this.cfg.visitors?.deny ?? []).map(parseCidr);
+    if (allow.length || deny.length) {
+      hooks.visitor.tap({ name: 'core:ip-filter', stage: CORE_STAGE }, (v) => {
+        if (deny.some((c) => cidrContains(c, v.address))) return { code: ErrorCodes.VISITOR_REJECTED, message: `visitor ${v.address} is in gateway.visitors.deny` };
+        if (allow.length && !allow.some((c) => cidrContains(c, v.address))) return { code: ErrorCodes.VISITOR_REJECTED, message: `visitor ${v.address} is not in gateway.visitors.allow` };
+        return undefined;
+      });
+    }
+  }
+
+  private poolFor(protocol: string): PortPool | undefined {
+    if (protocol === 'udp') return this.ports.udp;
+    return this.ports.tcp;
+  }
+
+  // ---- lifecycle ----
+
+  async start(): Promise<void> {
+    for (const entry of this.node.transports.list()) {
+      for (const url of entry.listen) {
+        const listener = await entry.transport.listen({ url, options: entry.options }, (conn) => {
+          this.onConnection(conn).catch((err) => this.node.log.warn({ err }, 'connection failed'));
+        });
+        this.listeners.push(listener);
+        this.node.log.info({ transport: entry.transport.name, url: listener.address.url }, 'gateway listening');
+      }
+    }
+  }
+
+  async stop(drainMs: number): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.listeners.map((l) => l.close().catch(() => undefined)));
+    for (const p of this.peers.values()) p.session.goAway();
+    const deadline = Date.now() + drainMs;
+    while (Date.now() < deadline && [...this.peers.values()].some((p) => p.session.stats.streams > (p.role === 'agent' ? 1 : 1))) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const s of this.pendingConnections) s.close();
+    for (const p of [...this.peers.values()]) p.session.close();
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+    for (const route of [...this.routesByKey.values()]) await this.removeRoute(route, 'shutdown');
+  }
+
+  // ---- sessions ----
+
+  private async onConnection(conn: TransportConnection): Promise<void> {
+    const info = conn.info;
+    const log = this.node.log.child({ remote: info.remoteAddress, transport: info.transport });
+    let rejection: Rejection | undefined;
+    try {
+      rejection = await callHook(() => this.node.hooks.connection.promise(info), { name: 'connection', timeoutMs: this.hookTimeoutMs });
+    } catch (err) {
+      rejection = { code: asTfgwError(err).code, message: asTfgwError(err).message };
+    }
+    if (!rejection && this.peers.size + this.pendingConnections.size >= this.limits.sessions) {
+      rejection = { code: ErrorCodes.LIMIT, message: `gateway.limits.sessions (${this.limits.sessions}) reached` };
+    }
+    if (rejection || this.stopping) {
+      log.warn({ code: rejection?.code ?? ErrorCodes.SESSION_CLOSED }, `connection refused: ${rejection?.message ?? 'gateway is stopping'}`);
+      if (conn.duplex) conn.duplex.destroy();
+      else conn.session.close();
+      return;
+    }
+    const session = conn.session ?? createSession(conn.duplex, this.muxOptions(false));
+    this.pendingConnections.add(session);
+    session.once('close', () => this.pendingConnections.delete(session));
+    try {
+      await this.handshake(session, info.transport, info.remoteAddress);
+    } catch (err) {
+      const e = asTfgwError(err, ErrorCodes.PROTOCOL);
+      log.warn({ code: e.code }, `handshake failed: ${e.message}`);
+      this.node.hooks.error.call(e, { source: 'handshake' });
+      session.close(e);
+    } finally {
+      this.pendingConnections.delete(session);
+    }
+  }
+
+  /** Options for the core multiplexer from config. */
+  muxOptions(client: boolean) {
+    return {
+      client,
+      initialWindow: this.sessionOpts.initialWindow,
+      maxWindow: this.sessionOpts.maxWindow,
+      keepaliveMs: this.sessionOpts.keepaliveMs,
+      keepaliveTimeoutMs: this.sessionOpts.keepaliveTimeoutMs,
+      maxStreams: this.limits.streamsPerSession,
+      maxPendingOpens: this.limits.pendingOpens,
+      maxFrameBytes: this.limits.maxFrameBytes,
+    };
+  }
+
+  private firstStream(session: MuxedSession): Promise<MuxedStream> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new TfgwError(ErrorCodes.TIMEOUT, `no hello within ${this.limits.handshakeTimeoutMs} ms (gateway.limits.handshakeTimeoutMs)`)), this.limits.handshakeTimeoutMs);
+      const onStream = (s: MuxedStream) => done(undefined, s);
+      const onClose = (err?: Error) => done(err ?? new TfgwError(ErrorCodes.SESSION_CLOSED, 'closed before hello'));
+      const done = (err?: Error, s?: MuxedStream) => {
+        clearTimeout(timer);
+        session.removeListener('stream', onStream);
+        session.removeListener('close', onClose);
+        if (err) reject(err);
+        else resolve(s!);
+      };
+      session.on('stream', onStream);
+      session.once('close', onClose);
+    });
+  }
+
+  private async handshake(session: MuxedSession, transport: string, remoteAddress: string): Promise<void> {
+    const stream = await this.firstStream(session);
+    // Until authenticated, any further stream is refused: nothing flows before auth.
+    const refuseEarly = (s: MuxedStream) => s.reset();
+    session.on('stream', refuseEarly);
+    const control = new ControlChannel(stream, this.limits.controlMessageBytes);
+    const hello = (await control.next('hello', this.limits.handshakeTimeoutMs)) as HelloMessage;
+    const fail = (code: string, message: string): never => {
+      control.send({ t: 'error', code, message });
+      control.close();
+      throw new TfgwError(code, message);
+    };
+    const versions = Array.isArray(hello.versions) ? hello.versions : [];
+    const version = Math.max(...PROTOCOL_VERSIONS.filter((v) => versions.includes(v)), -1);
+    if (version < 0) fail(ErrorCodes.VERSION, `no common protocol version (gateway speaks ${PROTOCOL_VERSIONS.join(',')}, peer ${versions.join(',') || 'none'})`);
+    if (hello.role !== 'agent' && hello.role !== 'client') fail(ErrorCodes.BAD_MESSAGE, `unknown role "${String(hello.role)}"`);
+    let answer: Principal | Rejection | undefined;
+    try {
+      answer = await callHook(
+        () => this.node.hooks.authenticate.promise({ role: hello.role, token: String(hello.token ?? ''), name: hello.name, remoteAddress, transport }),
+        { name: 'authenticate', timeoutMs: this.hookTimeoutMs },
+      );
+    } catch (err) {
+      answer = { code: ErrorCodes.AUTH, message: asTfgwError(err).message };
+    }
+    if (!answer) fail(ErrorCodes.AUTH, 'no authenticator accepted the token');
+    if (isRejection(answer)) fail(answer.code, answer.message);
+    const principal = answer as Principal;
+    if (principal.role !== hello.role) fail(ErrorCodes.AUTH, `token is for role ${principal.role}`);
+
+    let name: string | undefined;
+    let fqdn: string | undefined;
+    if (hello.role === 'agent') {
+      name = String(hello.name ?? '').toLowerCase();
+      if (!LABEL.test(name)) fail(ErrorCodes.BAD_MESSAGE, `agent name "${hello.name}" is not a DNS label (a-z, 0-9, -; at most 63)`);
+      if (!anyGlob(principal.names ?? ['*'], name)) fail(ErrorCodes.FORBIDDEN, `this token may not claim the name "${name}"`);
+      fqdn = `${name}.${this.zones[0]}`;
+      const claim = this.claims.get(fqdn);
+      if (claim && claim.owner !== principal.id) fail(ErrorCodes.NAME_TAKEN, `the name "${fqdn}" is owned by another token`);
+    }
+    session.removeListener('stream', refuseEarly);
+    const peer: PeerSession = {
+      id: crypto.randomBytes(8).toString('hex'),
+      role: hello.role,
+      name,
+      fqdn,
+      transport,
+      remoteAddress,
+      principal,
+      since: Date.now(),
+      session,
+      control,
+    };
+    if (name && fqdn) {
+      const old = this.agents.get(name);
+      if (old) {
+        this.node.log.info({ agent: name, old: old.id }, 'agent reconnected; closing its previous session');
+        this.agents.delete(name);
+        old.session.close(new TfgwError(ErrorCodes.SESSION_CLOSED, 'replaced by a new session of the same agent'));
+      }
+      this.agents.set(name, peer);
+      const grace = this.graceTimers.get(name);
+      if (grace) {
+        clearTimeout(grace);
+        this.graceTimers.delete(name);
+      }
+      if (!this.claims.has(fqdn)) this.addClaim({ fqdn, zone: this.zones[0], owner: principal.id, kind: 'agent' });
+    }
+    this.peers.set(peer.id, peer);
+    control.send({ t: 'welcome', version, sessionId: peer.id, zone: this.zones[0], ...(fqdn ? { fqdn } : {}) });
+    this.node.log.info({ session: peer.id, role: peer.role, agent: name, remote: remoteAddress, transport }, `${peer.role} connected`);
+    this.node.hooks.sessionOpen.call(peer);
+
+    control.on('message', (m) => {
+      if (m.t === 'register' && peer.role === 'agent') {
+        this.onRegister(peer, m as RegisterMessage).catch((err) => this.node.log.warn({ err }, 'register failed'));
+      }
+    });
+    session.on('stream', (s: MuxedStream) => {
+      if (peer.role === 'client') this.onClientStream(peer, s).catch(() => undefined);
+      else s.reset();
+    });
+    control.once('close', () => session.close());
+    session.once('close', (err?: Error) => this.onSessionClose(peer, err));
+  }
+
+  private onSessionClose(peer: PeerSession, err?: Error): void {
+    if (!this.peers.delete(peer.id)) return;
+    const stats = peer.session.stats;
+    const reason = err ? asTfgwError(err).code : 'closed';
+    this.node.log.info({ session: peer.id, role: peer.role, agent: peer.name, reason, bytesIn: stats.bytesIn, bytesOut: stats.bytesOut }, `${peer.role} disconnected`);
+    this.node.hooks.sessionClose.call(peer, { bytesIn: stats.bytesIn, bytesOut: stats.bytesOut, reason });
+    if (peer.role !== 'agent' || !peer.name) return;
+    if (this.agents.get(peer.name) === peer) this.agents.delete(peer.name);
+    const name = peer.name;
+    for (const r of this.routesByKey.values()) if (r.peer === peer) r.peer = undefined;
+    if (this.agents.has(name) || this.stopping) return;
+    // Keep names and ports for a grace period so a reconnecting agent gets them back.
+    const graceMs = this.cfg.graceMs ?? 30000;
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(name);
+      void this.expireAgent(name, peer.fqdn);
+    }, graceMs);
+    timer.unref();
+    this.graceTimers.set(name, timer);
+  }
+
+  private async expireAgent(name: string, fqdn?: string): Promise<void> {
+    for (const r of [...this.routesByKey.values()]) if (r.agent === name && !r.peer) await this.removeRoute(r, 'grace expired');
+    if (fqdn) {
+      const claim = this.claims.get(fqdn);
+      if (claim && claim.kind === 'agent') this.removeClaim(fqdn);
+    }
+  }
+
+  private addClaim(claim: NameClaim): void {
+    this.claims.set(claim.fqdn, claim);
+    this.node.hooks.nameAdded.call(claim);
+  }
+
+  private removeClaim(fqdn: string): void {
+    const claim = this.claims.get(fqdn);
+    if (!claim) return;
+    this.claims.delete(fqdn);
+    this.node.hooks.nameRemoved.call(claim);
+  }
+
+  // ---- registration ----
+
+  private async onRegister(peer: PeerSession, msg: RegisterMessage): Promise<void> {
+    const answer: RegisteredMessage = { t: 'registered', id: Number(msg.id) || 0, routes: [], errors: [] };
+    const services = Array.isArray(msg.services) ? msg.services : [];
+    for (const raw of services) {
+      const label = `${String(raw?.protocol)}:${String(raw?.name ?? '')}`;
+      try {
+        if (services.length > this.limits.servicesPerAgent) {
+          throw new TfgwError(ErrorCodes.LIMIT, `more than ${this.limits.servicesPerAgent} services (gateway.limits.servicesPerAgent)`, { details: { limit: 'gateway.limits.servicesPerAgent' } });
+        }
+        const route = await this.registerService(peer, raw);
+        answer.routes.push({ service: route.service, protocol: route.protocol, hostname: route.hostname, ...(route.port ? { port: route.port } : {}), url: route.url ?? route.hostname });
+      } catch (err) {
+        const e = asTfgwError(err, ErrorCodes.BAD_MESSAGE);
+        this.node.log.warn({ agent: peer.name, service: label, code: e.code }, `registration refused: ${e.message}`);
+        answer.errors.push({ service: String(raw?.name ?? ''), protocol: String(raw?.protocol ?? ''), code: e.code, message: e.message });
+      }
+    }
+    peer.control.send(answer);
+  }
+
+  private async registerService(peer: PeerSession, raw: ServiceSpec): Promise<RouteImpl> {
+    if (typeof raw !== 'object' || raw === null) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'service must be an object');
+    const service = String(raw.name ?? '').toLowerCase();
+    if (service !== '' && !service.split('.').every((l) => LABEL.test(l))) throw new TfgwError(ErrorCodes.BAD_MESSAGE, `service name "${raw.name}" is not a DNS name`);
+    if (typeof raw.protocol !== 'string' || !/^[a-z0-9-]{1,32}$/.test(raw.protocol)) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `protocol "${String(raw.protocol)}" is not valid`);
+    for (const k of ['port', 'portHint'] as const) {
+      const v = raw[k];
+      if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 65535)) throw new TfgwError(ErrorCodes.BAD_MESSAGE, `${k} must be 1-65535`);
+    }
+    const ctx = { principal: peer.principal, agent: peer.name!, session: peer as SessionInfo };
+    const spec = await callHook(
+      () => this.node.hooks.register.promise({ name: service, protocol: raw.protocol, port: raw.port, portHint: raw.portHint, options: typeof raw.options === 'object' && raw.options ? raw.options : {} }, ctx),
+      { name: 'register', timeoutMs: this.hookTimeoutMs },
+    );
+    const key = RouteImpl.key(peer.name!, spec.name, spec.protocol);
+    const existing = this.routesByKey.get(key);
+    if (existing) {
+      if (existing.peer && existing.peer !== peer && !existing.peer.session.closed) {
+        throw new TfgwError(ErrorCodes.NAME_TAKEN, `service ${existing.id} is registered by another live session`);
+      }
+      existing.peer = peer;
+      return existing;
+    }
+    const hostname = spec.name ? `${spec.name}.${peer.fqdn}` : peer.fqdn!;
+    const route = new RouteImpl(peer.name!, spec.name, spec.protocol, hostname, peer.principal.id, spec.options ?? {}, spec.port, spec.portHint, this.maxHeaderBytes);
+    route.peer = peer;
+    const hook = this.node.hooks.expose.get(spec.protocol);
+    if (!hook) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `no plugin serves protocol "${spec.protocol}" on this gateway`);
+    const exposure = await callHook(() => hook.promise(route), { name: `expose:${spec.protocol}`, timeoutMs: this.hookTimeoutMs });
+    if (!exposure) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `no plugin serves protocol "${spec.protocol}" on this gateway`);
+    route.exposure = exposure;
+    route.port = exposure.port;
+    route.url = exposure.url;
+    this.routesByKey.set(key, route);
+    const list = this.hostIndex.get(hostname) ?? [];
+    list.push(route);
+    this.hostIndex.set(hostname, list);
+    this.node.log.info({ route: route.id, agent: route.agent, url: route.url }, 'route added');
+    this.node.hooks.routeAdded.call(route);
+    return route;
+  }
+
+  private async removeRoute(route: RouteImpl, reason: string): Promise<void> {
+    const key = RouteImpl.key(route.agent, route.service, route.protocol);
+    if (this.routesByKey.get(key) !== route) return;
+    this.routesByKey.delete(key);
+    const list = (this.hostIndex.get(route.hostname) ?? []).filter((r) => r !== route);
+    if (list.length) this.hostIndex.set(route.hostname, list);
+    else this.hostIndex.delete(route.hostname);
+    for (const [alias, id] of this.aliases) if (id === route.id) this.aliases.delete(alias);
+    try {
+      await route.exposure?.release();
+    } catch (err) {
+      this.node.log.warn({ err, route: route.id }, 'releasing the route failed');
+    }
+    this.node.log.info({ route: route.id, reason }, 'route removed');
+    this.node.hooks.routeRemoved.call(route, reason);
+  }
+
+  // ---- client streams ----
+
+  private async onClientStream(peer: PeerSession, stream: MuxedStream): Promise<void> {
+    let header;
+    try {
+      header = await readStreamHeader(stream, this.maxHeaderBytes);
+    } catch (err) {
+      stream.reset();
+      return;
+    }
+    const log = this.node.log.child({ session: peer.id, agent: header.agent, service: header.service, target: header.target });
+    let upstream: MuxedStream;
+    try {
+      const agentName = String(header.agent ?? '').toLowerCase();
+      const p = peer.principal;
+      if (!agentName) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'client stream names no agent');
+      if (!anyGlob(p.agents ?? ['*'], agentName)) throw new TfgwError(ErrorCodes.FORBIDDEN, `this client token may not reach agent "${agentName}"`);
+      if (header.service !== undefined && !anyGlob(p.services ?? ['*/*'], `${agentName}/${header.service}`)) {
+        throw new TfgwError(ErrorCodes.FORBIDDEN, `this client token may not reach service "${header.service}" of agent "${agentName}"`);
+      }
+      if (header.target !== undefined && p.targets === false) throw new TfgwError(ErrorCodes.FORBIDDEN, 'this client token may not ask agents for raw targets');
+      if (header.service === undefined && header.target === undefined) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'client stream names neither service nor target');
+      const agent = this.agents.get(agentName);
+      if (!agent) {
+        const known = this.claims.has(`${agentName}.${this.zones[0]}`);
+        throw new TfgwError(known ? ErrorCodes.AGENT_OFFLINE : ErrorCodes.UNKNOWN_AGENT, known ? `agent "${agentName}" is not connected` : `no agent named "${agentName}"`);
+      }
+      upstream = await openDataStream(
+        agent.session,
+        { protocol: header.protocol, ...(header.service !== undefined ? { service: header.service } : {}), ...(header.target !== undefined ? { target: header.target } : {}), visitor: peer.remoteAddress },
+        this.maxHeaderBytes,
+      );
+    } catch (err) {
+      const e = asTfgwError(err, ErrorCodes.SERVICE_UNREACHABLE);
+      log.info({ code: e.code }, `client stream refused: ${e.message}`);
+      refuseStream(stream, e);
+      return;
+    }
+    acceptStream(stream);
+    const res = await splice(stream, upstream);
+    this.node.hooks.streamClose.call({ protocol: header.protocol, bytesIn: res.aToB, bytesOut: res.bToA });
+  }
+
+  // ---- GatewayApi ----
+
+  routes(): Route[] {
+    return [...this.routesByKey.values()];
+  }
+
+  routeForHost(hostname: string, protocols: readonly string[]): Route | undefined {
+    const host = hostname.toLowerCase().replace(/\.$/, '');
+    const pick = (list: RouteImpl[] | undefined) => {
+      if (!list) return undefined;
+      for (const proto of protocols) {
+        const r = list.find((x) => x.protocol === proto);
+        if (r) return r;
+      }
+      return undefined;
+    };
+    const direct = pick(this.hostIndex.get(host));
+    if (direct) return direct;
+    const aliasId = this.aliases.get(host) ?? this.wildcardAlias(host);
+    if (aliasId) {
+      const r = [...this.routesByKey.values()].find((x) => x.id === aliasId);
+      if (r && protocols.includes(r.protocol)) return r;
+    }
+    return undefined;
+  }
+
+  private wildcardAlias(host: string): string | undefined {
+    for (let i = host.indexOf('.'); i >= 0; i = host.indexOf('.', i + 1)) {
+      const id = this.aliases.get('*' + host.slice(i));
+      if (id) return id;
+    }
+    return undefined;
+  }
+
+  sessions(): SessionInfo[] {
+    return [...this.peers.values()];
+  }
+
+  names(): NameClaim[] {
+    return [...this.claims.values()];
+  }
+
+  reserveName(claim: NameClaim): void {
+    const fqdn = claim.fqdn.toLowerCase().replace(/\.$/, '');
+    const existing = this.claims.get(fqdn);
+    if (existing && existing.owner !== claim.owner) throw new TfgwError(ErrorCodes.NAME_TAKEN, `the name "${fqdn}" is owned by another token`);
+    if (existing) this.removeClaim(fqdn);
+    this.addClaim({ ...claim, fqdn });
+  }
+
+  releaseName(fqdn: string): boolean {
+    const name = fqdn.toLowerCase().replace(/\.$/, '');
+    const claim = this.claims.get(name);
+    if (!claim) return false;
+    if (claim.kind === 'agent') {
+      const agentName = name.slice(0, name.indexOf('.'));
+      const peer = this.agents.get(agentName);
+      const timer = this.graceTimers.get(agentName);
+      if (timer) clearTimeout(timer);
+      this.graceTimers.delete(agentName);
+      if (peer) {
+        this.agents.delete(agentName);
+        peer.session.close(new TfgwError(ErrorCodes.SESSION_CLOSED, 'name released by the operator'));
+      }
+      for (const r of [...this.routesByKey.values()]) if (r.agent === agentName) void this.removeRoute(r, 'name released');
+    }
+    this.removeClaim(name);
+    return true;
+  }
+
+  addAlias(hostname: string, routeId: string): void {
+    this.aliases.set(hostname.toLowerCase().replace(/\.$/, ''), routeId);
+  }
+
+  removeAlias(hostname: string): void {
+    this.aliases.delete(hostname.toLowerCase().replace(/\.$/, ''));
+  }
+
+  kick(sessionId: string): boolean {
+    const p = this.peers.get(sessionId);
+    if (!p) return false;
+    p.session.close(new TfgwError(ErrorCodes.SESSION_CLOSED, 'kicked by the operator'));
+    return true;
+  }
+
+  allocatePort(family: 'tcp' | 'udp', route: Route): number {
+    const pool = this.ports[family];
+    if (route.requestedPort !== undefined) {
+      const want = route.requestedPort;
+      if (pool.contains(want)) {
+        if (pool.isUsed(want)) throw new TfgwError(ErrorCodes.PORT_UNAVAILABLE, `public ${family} port ${want} is taken`, { details: { port: want } });
+        return pool.allocate(want);
+      }
+      if (!pool.claim(want)) throw new TfgwError(ErrorCodes.PORT_UNAVAILABLE, `public ${family} port ${want} is taken`, { details: { port: want } });
+      return want;
+    }
+    return pool.allocate(route.portHint);
+  }
+
+  async admitVisitor(visitor: VisitorInfo): Promise<Rejection | undefined> {
+    try {
+      return await callHook(() => this.node.hooks.visitor.promise(visitor), { name: 'visitor', timeoutMs: this.hookTimeoutMs });
+    } catch (err) {
+      const e = asTfgwError(err);
+      this.node.hooks.error.call(e, { source: 'hook:visitor' });
+      return { code: e.code, message: e.message };
+    }
+  }
+
+  async pipeVisitor(route: Route, visitor: Duplex, stream: MuxedStream): Promise<SpliceResult> {
+    const res = await splice(visitor, stream);
+    this.recordStream(route, res.aToB, res.bToA);
+    return res;
+  }
+
+  recordStream(route: Route, bytesIn: number, bytesOut: number): void {
+    route.stats.bytesIn += bytesIn;
+    route.stats.bytesOut += bytesOut;
+    this.node.hooks.streamClose.call({ routeId: route.id, protocol: route.protocol, bytesIn, bytesOut });
+  }
+}
