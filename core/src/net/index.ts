@@ -1,1 +1,15 @@
-export {};
+export * from './endpoint';
+export * from './option-readers';
+export * from './listen-urls';
+export * from './deadline';
+export * from './proxy-url';
+export * from './framed-read';
+export * from './http-connect';
+export * from './socks5';
+export * from './dial-tcp';
+export * from './fingerprint';
+export * from './pem';
+export * from './self-signed';
+export * from './tls-options';
+export * from './tls-server';
+export * from './tls-client';
