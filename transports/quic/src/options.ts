@@ -1,0 +1,128 @@
+import { ErrorCodes, TfgwError } from '@tfgw/core';
+import { parseFingerprint, type Fingerprint } from './fingerprint';
+
+/** Options of the QUIC transport plugin, and per-dial/per-listen overrides. */
+export interface QuicOptions {
+  /** Gateway listen addresses, `"host:port"` (UDP). @default [] (dial only) */
+  listen?: string | string[];
+  /** Folder of the identity key `quic-identity.key`. @default node.config.dataDir, else '.tfgw' */
+  dataDir?: string;
+  /** Pinned gateway fingerprint when dialing (the URL fragment `#FP` wins). */
+  fingerprint?: string;
+  /** Dial without checking the gateway's identity. Encrypted but not authenticated. @default false */
+  insecure?: boolean;
+  /** QUIC keep-alive interval in ms; must be below `idleTimeoutMs`. @default 10000 */
+  keepaliveMs?: number;
+  /** A peer silent this long is dead; the session closes with TFGW_ERR_TIMEOUT. @default 30000 */
+  idleTimeoutMs?: number;
+  /** Time a dial may take to finish the QUIC handshake. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** Streams the peer may have open at once; more opens wait. @default 1024 */
+  maxStreams?: number;
+  /** Local opens waiting for the peer's stream limit before open() throws TFGW_ERR_PENDING_LIMIT. @default 1024 */
+  pendingOpens?: number;
+  /** Bytes the peer may send on one stream ahead of our reader. @default 4194304 */
+  streamWindow?: number;
+  /** Bytes the peer may send on all streams ahead of our readers. @default 16777216 */
+  connectionWindow?: number;
+  /** UDP socket send/receive buffer size request (the OS may clamp it). @default 2097152 */
+  socketBuffer?: number;
+}
+
+/** {@link QuicOptions} after validation, with defaults filled in. */
+export interface ResolvedQuicOptions {
+  /** Listen addresses. */
+  listen: Array<{ host: string; port: number }>;
+  /** Data dir, if configured here. */
+  dataDir?: string;
+  /** Pinned fingerprint, normalised. */
+  fingerprint?: Fingerprint;
+  /** Skip identity verification. */
+  insecure: boolean;
+  /** Keep-alive interval. */
+  keepaliveMs: number;
+  /** Idle timeout. */
+  idleTimeoutMs: number;
+  /** Handshake timeout. */
+  handshakeTimeoutMs: number;
+  /** Peer's concurrent-stream limit. */
+  maxStreams: number;
+  /** Pending-open limit. */
+  pendingOpens: number;
+  /** Stream receive window. */
+  streamWindow: number;
+  /** Connection receive window. */
+  connectionWindow: number;
+  /** Socket buffer request. */
+  socketBuffer: number;
+}
+
+/** Defaults of every numeric option. */
+export const QUIC_DEFAULTS = {
+  keepaliveMs: 10_000,
+  idleTimeoutMs: 30_000,
+  handshakeTimeoutMs: 10_000,
+  maxStreams: 1024,
+  pendingOpens: 1024,
+  streamWindow: 4 * 1024 * 1024,
+  connectionWindow: 16 * 1024 * 1024,
+  socketBuffer: 2 * 1024 * 1024,
+} as const;
+
+const U32 = 0xffff_ffff;
+
+/**
+ * Validate options (unknown keys are ignored: config objects may carry keys of other
+ * transports). Every problem is a TFGW_ERR_CONFIG whose `details.path` names the key.
+ */
+export function resolveQuicOptions(options: Record<string, unknown> = {}, base?: ResolvedQuicOptions): ResolvedQuicOptions {
+  const o = options as QuicOptions & Record<string, unknown>;
+  const num = (key: keyof typeof QUIC_DEFAULTS, min: number, max = U32): number => {
+    const v = o[key];
+    if (v === undefined) return base ? base[key] : QUIC_DEFAULTS[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw configError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const str = (key: 'dataDir' | 'fingerprint'): string | undefined => {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw configError(key, `expected a non-empty string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  if (o.insecure !== undefined && typeof o.insecure !== 'boolean') throw configError('insecure', `expected true or false, got ${JSON.stringify(o.insecure)}`);
+  const listenRaw = o.listen === undefined ? [] : Array.isArray(o.listen) ? o.listen : [o.listen];
+  const listen = listenRaw.map((v, i) => parseHostPort(v, Array.isArray(o.listen) ? `listen[${i}]` : 'listen'));
+  const fp = str('fingerprint');
+  const resolved: ResolvedQuicOptions = {
+    listen: o.listen === undefined && base ? base.listen : listen,
+    dataDir: str('dataDir') ?? base?.dataDir,
+    fingerprint: fp !== undefined ? parseFingerprint(fp, 'fingerprint') : base?.fingerprint,
+    insecure: (o.insecure as boolean | undefined) ?? base?.insecure ?? false,
+    keepaliveMs: num('keepaliveMs', 1),
+    idleTimeoutMs: num('idleTimeoutMs', 1),
+    handshakeTimeoutMs: num('handshakeTimeoutMs', 1),
+    maxStreams: num('maxStreams', 1),
+    pendingOpens: num('pendingOpens', 0),
+    streamWindow: num('streamWindow', 1024),
+    connectionWindow: num('connectionWindow', 1024),
+    socketBuffer: num('socketBuffer', 1024),
+  };
+  if (resolved.keepaliveMs >= resolved.idleTimeoutMs) {
+    throw configError('keepaliveMs', `must be below idleTimeoutMs (${resolved.idleTimeoutMs}), got ${resolved.keepaliveMs}`);
+  }
+  return resolved;
+}
+
+/** Parse `"host:port"` / `"[v6]:port"`; TFGW_ERR_CONFIG naming `path` otherwise. */
+export function parseHostPort(value: unknown, path: string): { host: string; port: number } {
+  const m = typeof value === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value) : null;
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw configError(path, `expected "host:port", got ${JSON.stringify(value)}`);
+  return { host: m[1] ?? m[2], port };
+}
+
+function configError(path: string, what: string): TfgwError {
+  return new TfgwError(ErrorCodes.CONFIG, `${path}: ${what}`, { details: { path } });
+}

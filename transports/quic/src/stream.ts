@@ -1,0 +1,145 @@
+import { Duplex } from 'node:stream';
+import { ErrorCodes, TfgwError, type MuxedStream } from '@tfgw/core';
+import { classifyNativeError, type NativeStream } from './native';
+
+/** Largest chunk asked of one native read. */
+export const READ_CHUNK = 256 * 1024;
+/** Bytes buffered on each side of the Duplex before it signals backpressure. */
+export const STREAM_HIGH_WATER_MARK = 256 * 1024;
+
+/** Byte counters a stream adds to (its session's). */
+export interface ByteCounters {
+  /** Payload bytes received. */
+  bytesIn: number;
+  /** Payload bytes sent. */
+  bytesOut: number;
+}
+
+/** What a {@link QuicMuxedStream} needs from its session. */
+export interface QuicStreamInit {
+  /** QUIC stream id (same number on both peers). */
+  id: number;
+  /** The native stream, or a promise of it while the open waits for the peer's stream limit. */
+  native: NativeStream | Promise<NativeStream>;
+  /** Session counters to add to. */
+  counters: ByteCounters;
+  /** Called once when the stream is destroyed (after 'close' is scheduled). */
+  onClosed: (stream: QuicMuxedStream) => void;
+}
+
+/**
+ * One native QUIC stream as a {@link MuxedStream}: `end()` sends FIN, the peer's FIN ends
+ * the readable side, `reset()` / `destroy()` before both sides finished send RESET_STREAM
+ * and STOP_SENDING. A peer reset destroys it with TFGW_ERR_STREAM_RESET.
+ *
+ * Backpressure is the library's: a write completes only once QUIC flow control took the
+ * bytes, and nothing is read from the library while the readable side is full.
+ */
+export class QuicMuxedStream extends Duplex implements MuxedStream {
+  /** QUIC stream id. */
+  readonly id: number;
+  private native?: NativeStream;
+  private readonly pending?: Promise<NativeStream>;
+  private readonly counters: ByteCounters;
+  private readonly onClosed: (stream: QuicMuxedStream) => void;
+  private reading = false;
+
+  constructor(init: QuicStreamInit) {
+    super({ allowHalfOpen: true, readableHighWaterMark: STREAM_HIGH_WATER_MARK, writableHighWaterMark: STREAM_HIGH_WATER_MARK });
+    this.id = init.id;
+    this.counters = init.counters;
+    this.onClosed = init.onClosed;
+    if (init.native instanceof Promise) {
+      this.pending = init.native;
+      // Keep an early failure from being an unhandled rejection; _construct reports it.
+      this.pending.catch(() => undefined);
+    } else {
+      this.native = init.native;
+    }
+  }
+
+  /** Abort both directions and tell the peer (RESET_STREAM + STOP_SENDING). */
+  reset(): void {
+    this.destroy();
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    if (!this.pending) {
+      callback();
+      return;
+    }
+    this.pending.then(
+      (native) => {
+        this.native = native;
+        callback();
+      },
+      (err) => callback(streamError(err, 'open')),
+    );
+  }
+
+  override _read(): void {
+    const native = this.native;
+    if (this.reading || !native) return;
+    this.reading = true;
+    native.read(READ_CHUNK).then(
+      (chunk) => {
+        this.reading = false;
+        if (this.destroyed) return;
+        if (chunk === null) {
+          this.push(null);
+          return;
+        }
+        this.counters.bytesIn += chunk.byteLength;
+        this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      },
+      (err) => {
+        this.reading = false;
+        this.destroy(streamError(err, 'read'));
+      },
+    );
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.send(chunk, callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.send(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.native!.finishWrite();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const native = this.native;
+    if (native) {
+      // Anything short of a clean finish on both sides is an abort the peer must hear of.
+      if (!this.writableFinished) native.resetWrite();
+      if (!this.readableEnded) native.stopRead();
+    }
+    this.onClosed(this);
+    callback(error);
+  }
+
+  private send(data: Buffer, callback: (error?: Error | null) => void): void {
+    this.native!.write(data).then(
+      () => {
+        this.counters.bytesOut += data.length;
+        callback();
+      },
+      (err) => callback(streamError(err, 'write')),
+    );
+  }
+}
+
+/** Map a native stream failure to the error the stream is destroyed with. */
+export function streamError(err: unknown, op: 'open' | 'read' | 'write'): TfgwError {
+  const kind = classifyNativeError(err);
+  if (kind === 'stream-reset' || kind === 'stream-stopped') {
+    return new TfgwError(ErrorCodes.STREAM_RESET, `stream reset by peer (${op})`, { cause: err });
+  }
+  if (kind === 'timeout') return new TfgwError(ErrorCodes.TIMEOUT, `QUIC connection timed out (${op})`, { cause: err });
+  return new TfgwError(ErrorCodes.SESSION_CLOSED, `QUIC connection closed (${op}: ${(err as Error)?.message ?? String(err)})`, { cause: err });
+}
