@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Scope } from './procs';
+import { CpuMeter } from './proc-stats';
+import { ensureTools } from './debian-tools';
+import { PROFILE_DIR } from './tfgw';
+import type { RunOptions, Scenario, ScenarioContext, ScenarioResult, System } from './types';
+
+/** A system that failed this many measurements is not tried again in this scenario. */
+const MAX_ERRORS = 2;
+
+/** Rejects after `ms` with `what` in the message; the timer never keeps the process alive. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
+    t.unref();
+  });
+  p.catch(() => undefined);
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
+/** Profiles present in the profile dir now (to report the new ones). */
+function listProfiles(): Set<string> {
+  try {
+    return new Set(fs.readdirSync(PROFILE_DIR));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Runs one scenario: checks its tools, sets up every system, then runs the measurements
+ * rep by rep, interleaving the systems within each rep (so drift of the machine hits all
+ * columns alike), sampling CPU of each system's processes around each measurement.
+ * Every process is stopped in `finally`; the whole scenario is bounded in time.
+ */
+export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: string, log: (m: string) => void): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const result: ScenarioResult = { scenario, systems: [], values: {}, cpu: {}, errors: {}, commands: [], wallSeconds: 0 };
+  const missing = ensureTools(scenario.tools, !opts.noInstall, log);
+  if (missing.length > 0) {
+    result.skipped = `missing tools: ${missing.join(', ')}`;
+    return result;
+  }
+  const dir = fs.mkdtempSync(path.join(runDir, `${scenario.name}-`));
+  const scope = new Scope(path.join(dir, 'logs'));
+  const profile = opts.profile === scenario.name;
+  const ctx: ScenarioContext = { opts, seconds: opts.seconds, reps: opts.reps, dir, scope, profile, log: (m) => log(`  ${m}`) };
+  const profilesBefore = profile ? listProfiles() : new Set<string>();
+  // Generous bound per measurement: tool run time plus start-up and tear-down slack.
+  const perMeasurementMs = (opts.seconds + 60) * 1000 + (scenario.name === 'scale' ? 300_000 : 0);
+  try {
+    log(`  setting up (logs in ${scope.logDir})`);
+    const systems = await withTimeout(scenario.setup(ctx), 240_000, `${scenario.name} setup`);
+    result.systems = systems;
+    for (const s of systems) {
+      if (s.unavailable) log(`  ${s.name}: not available (${s.unavailable})`);
+      result.commands.push(...(s.setupCommands ?? []));
+    }
+    const errorCount = new Map<string, number>();
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      for (const sys of systems) {
+        if (sys.unavailable || (errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) continue;
+        for (const m of scenario.measurements) {
+          const commands: string[] = [];
+          const meter = new CpuMeter(sys.procs);
+          try {
+            const values = await withTimeout(scenario.measure(ctx, sys, m, commands), perMeasurementMs, `${sys.name} ${m.label}`);
+            const cpu = meter.read();
+            for (const [k, v] of Object.entries(values)) ((result.values[k] ??= {})[sys.name] ??= []).push(v);
+            for (const [role, v] of Object.entries(cpu)) (((result.cpu[m.key] ??= {})[sys.name] ??= {})[role] ??= []).push(v);
+            log(`  rep ${rep}/${opts.reps} ${sys.name.padEnd(11)} ${m.label}: ${Object.entries(values).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ')}`);
+          } catch (e) {
+            const msg = (e as Error).message.split('\n')[0];
+            result.errors[sys.name] ??= msg;
+            errorCount.set(sys.name, (errorCount.get(sys.name) ?? 0) + 1);
+            log(`  rep ${rep}/${opts.reps} ${sys.name} ${m.label}: ERROR ${(e as Error).message}`);
+            if ((errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) break;
+          }
+          if (rep === 1) result.commands.push(...commands.map((c) => c.replaceAll(dir, '<tmp>')));
+        }
+      }
+    }
+  } catch (e) {
+    result.skipped = `setup failed: ${(e as Error).message.split('\n')[0]}`;
+    log(`  ${(e as Error).message}`);
+  } finally {
+    // Under --cpu-prof the profile is written at exit: give tfgw time to exit cleanly.
+    await scope.close(profile ? 15000 : 3000);
+  }
+  if (profile) {
+    const fresh = [...listProfiles()].filter((f) => !profilesBefore.has(f));
+    log(fresh.length ? `  CPU profiles (open in Chrome DevTools > Performance, or speedscope): ${fresh.map((f) => path.join(PROFILE_DIR, f)).join(', ')}` : `  no CPU profile was written to ${PROFILE_DIR} (did tfgw exit cleanly on SIGTERM?)`);
+  }
+  result.commands = [...new Set(result.commands)];
+  result.wallSeconds = (Date.now() - t0) / 1000;
+  return result;
+}
+
+/** A fresh temp dir for one bench run. */
+export function makeRunDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tfgw-bench-'));
+}
+
+/** Systems that produced at least one figure. */
+export function measured(r: ScenarioResult): System[] {
+  return r.systems.filter((s) => Object.values(r.values).some((v) => v[s.name]?.length));
+}
