@@ -29,7 +29,8 @@ function toProxySpec(proxy: string | URL | ProxySpec): ProxySpec {
 
 /**
  * Opens a TCP connection to `host:port`, directly or through an upstream proxy, with
- * Nagle off and keepalive on. Resolves with the connected socket (no error listener
+ * Nagle off, keepalive on and half-close allowed (the peer's FIN ends only our readable
+ * side, as a tunnel needs). Resolves with the connected socket (no error listener
  * attached: the caller owns it from here).
  *
  * Rejects with TFGW_ERR_CONNECT (refused, unreachable, name not found; `details.errno`),
@@ -48,7 +49,7 @@ export async function dialTcp(opts: DialTcpOptions): Promise<net.Socket> {
   opts.signal?.throwIfAborted();
   const target = formatEndpoint(host, port);
   const first = proxy ?? { host, port };
-  const socket = net.connect({ host: first.host, port: first.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS });
+  const socket = net.connect({ host: first.host, port: first.port, allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS });
 
   const work = (async () => {
     await new Promise<void>((resolve, reject) => {

@@ -13,3 +13,5 @@ export * from './self-signed';
 export * from './tls-options';
 export * from './tls-server';
 export * from './tls-client';
+export * from './dial-options';
+export * from './server-listener';
