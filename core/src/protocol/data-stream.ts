@@ -43,6 +43,8 @@ export function acceptStream(stream: MuxedStream): void {
 /** Tells the opener why the stream is refused, then half-closes it. */
 export function refuseStream(stream: MuxedStream, err: unknown): void {
   const e = asTfgwError(err, ErrorCodes.SERVICE_UNREACHABLE);
+  // The opener resets the stream once it has read the refusal: that RST must not crash us.
+  stream.on('error', () => undefined);
   if (stream.writable) {
     writeFrame(stream, { ok: false, code: e.code, message: e.message } satisfies StreamReply);
     stream.end();
