@@ -1,0 +1,70 @@
+import net from 'node:net';
+import { ErrorCodes, TfgwError, acceptStream, splice, type AgentApi, type AgentServiceConfig, type Logger, type MuxedStream, type StreamHeader } from '@tfgw/core';
+import { parseIpPort } from './address';
+import { readProxyProtocol } from './options';
+import { encodeProxyHeader, type ProxyAddress } from './proxy-protocol';
+
+/**
+ * The PROXY protocol version of each of the agent's own services that asks for one, keyed
+ * `name/protocol`. Read from `agent.services[i].options.proxyProtocol`; a bad value throws
+ * TFGW_ERR_CONFIG naming the key.
+ */
+export function proxyProtocolServices(services: readonly AgentServiceConfig[] | undefined): Map<string, 1 | 2> {
+  const map = new Map<string, 1 | 2>();
+  (services ?? []).forEach((s, i) => {
+    const v = readProxyProtocol(s.options, `agent.services[${i}].options.proxyProtocol`);
+    if (v !== undefined) map.set(`${(s.name ?? '').toLowerCase()}/${s.protocol}`, v);
+  });
+  return map;
+}
+
+/** The gateway address the visitor reached, from the published URL when it names an IP. */
+function publishedAddress(agent: AgentApi, key: string): ProxyAddress | undefined {
+  const url = agent.published.get(key);
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    return net.isIP(host) && u.port ? { address: host, port: Number(u.port) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function connect(host: string, port: number, agentName: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(new TfgwError(ErrorCodes.SERVICE_UNREACHABLE, `agent "${agentName}" cannot reach ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.removeListener('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * Serves a stream for a service that asked for PROXY protocol: dials the service, writes
+ * the v1 / v2 header (source = the visitor from the stream header, destination = the
+ * gateway's public address when the service's URL names an IP, else the service's own
+ * address; v2 adds the SNI / Host as an AUTHORITY TLV), accepts the stream and splices.
+ * Resolves once both sides are closed.
+ */
+export async function dialWithProxyHeader(agent: AgentApi, stream: MuxedStream, header: StreamHeader, version: 1 | 2, key: string, log: Logger): Promise<true> {
+  const target = agent.resolveTarget(header);
+  const socket = await connect(target.host, target.port, agent.name);
+  const source = parseIpPort(header.visitor);
+  const destination = publishedAddress(agent, key) ?? { address: socket.remoteAddress ?? target.host, port: socket.remotePort ?? target.port };
+  let preamble: Buffer;
+  try {
+    preamble = encodeProxyHeader(version, { source, destination: source ? destination : undefined, authority: header.hostname });
+  } catch (err) {
+    log.warn({ code: (err as TfgwError).code, visitor: header.visitor }, `PROXY header without addresses: ${(err as Error).message}`);
+    preamble = encodeProxyHeader(version, {});
+  }
+  socket.write(preamble);
+  acceptStream(stream);
+  await splice(stream, socket);
+  return true;
+}
