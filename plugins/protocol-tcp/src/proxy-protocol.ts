@@ -56,7 +56,13 @@ export function encodeProxyV1(info: ProxyHeaderInfo): Buffer {
   checkPort(info.source.port, 'source');
   checkPort(info.destination.port, 'destination');
   const { family, src, dst } = sameFamily(info.source, info.destination);
-  return Buffer.from(`PROXY TCP${family} ${src} ${dst} ${info.source.port} ${info.destination.port}\r\n`, 'latin1');
+  const text = family === 4 ? (a: string) => a : canonicalIpv6;
+  return Buffer.from(`PROXY TCP${family} ${text(src)} ${text(dst)} ${info.source.port} ${info.destination.port}\r\n`, 'latin1');
+}
+
+/** RFC 5952 text (at most 39 characters, no zone, no dotted tail), so a v1 line stays within 107 bytes. */
+function canonicalIpv6(ip: string): string {
+  return new URL(`http://[${ip.replace(/%.*$/, '')}]/`).hostname.slice(1, -1);
 }
 
 /** Binary header: signature, `0x21` (v2 PROXY) or `0x20` (LOCAL), family, length, addresses, TLVs. */
