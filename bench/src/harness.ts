@@ -57,7 +57,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
     result.systems = systems;
     for (const s of systems) {
       if (s.unavailable) log(`  ${s.name}: not available (${s.unavailable})`);
-      result.commands.push(...(s.setupCommands ?? []));
+      result.commands.push(...(s.setupCommands ?? []).map((c) => c.replace(/--fingerprint [0-9a-f]{64}/, '--fingerprint <fingerprint>')));
     }
     const errorCount = new Map<string, number>();
     for (let rep = 1; rep <= opts.reps; rep++) {
@@ -79,7 +79,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
             log(`  rep ${rep}/${opts.reps} ${sys.name} ${m.label}: ERROR ${(e as Error).message}`);
             if ((errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) break;
           }
-          if (rep === 1) result.commands.push(...commands.map((c) => c.replaceAll(dir, '<tmp>')));
+          // Ports differ per column; without them the same command shows once.
+          if (rep === 1) result.commands.push(...commands.map((c) => c.replaceAll(dir, '<tmp>').replace(/\b(2[2-9]\d{3}|3[0-2]\d{3})\b/g, '<port>')));
         }
       }
     }

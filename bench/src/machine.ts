@@ -34,7 +34,7 @@ export function machineInfo(): MachineInfo {
     tools: {
       iperf3: version('iperf3', ['--version'], /iperf (\S+)/),
       socat: version('socat', ['-V'], /socat version (\S+)/),
-      OpenSSH: version('ssh', ['-V'], /OpenSSH_(\S+?),/),
+      OpenSSH: version('ssh', ['-V'], /OpenSSH_([^\s,]+)/),
       wrk: version('wrk', ['-v'], /wrk (\S+)/),
       nginx: version('nginx', ['-v'], /nginx\/(\S+)/),
       dnsperf: version('dnsperf', ['-h'], /Version (\S+)/i),

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -60,6 +61,8 @@ export function cliProblem(): string | undefined {
 export interface Gateway {
   proc: Proc;
   configFile: string;
+  /** The gateway's data dir (identity certificate, DNS store). */
+  dataDir: string;
   /** Transport name -> listen port (only the transports whose package is built). */
   transports: Partial<Record<TransportName, number>>;
   /** Transport name -> why it is not in the config. */
@@ -161,7 +164,7 @@ export async function startGateway(ctx: ScenarioContext, plugins: string[], fdLi
     ...(plugins.includes('dns-dns2') ? [ports.dns] : []),
   ];
   await whileAlive(proc, Promise.all(tcpListeners.map((p) => waitForPort(p, 20000))), 'its listeners accepted connections');
-  return { proc, configFile, transports, missingTransports, httpPort: ports.http, dnsPort: ports.dns, tcpPool, udpPool };
+  return { proc, configFile, dataDir, transports, missingTransports, httpPort: ports.http, dnsPort: ports.dns, tcpPool, udpPool };
 }
 
 /** The URL an agent or client dials for one transport. */
@@ -171,15 +174,32 @@ export function serverUrl(gw: Gateway, t: TransportName): string {
 }
 
 /**
- * Extra CLI flags a transport needs. TLS needs the gateway's certificate pinned; the
- * fingerprint is taken from the gateway output (`fingerprint ... AB:CD:...`).
+ * SHA-256 fingerprint of the gateway's identity, as an agent pins it. The gateway makes a
+ * self-signed certificate in its data dir on first start (and logs the fingerprint at
+ * info level, which the bench keeps off); reading the file is exact and needs no log parsing.
  */
+function gatewayFingerprint(gw: Gateway): string {
+  const file = path.join(gw.dataDir, 'tls-cert.pem');
+  if (!fs.existsSync(file)) throw new Error(`the gateway wrote no certificate to pin (${file})`);
+  return new crypto.X509Certificate(fs.readFileSync(file)).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
+/**
+ * Fingerprint of the gateway's QUIC identity: SHA-256 of the raw Ed25519 public key in
+ * `quic-identity.key` (what `tfgw-quic-fingerprint` prints).
+ */
+function quicFingerprint(gw: Gateway): string {
+  const file = path.join(gw.dataDir, 'quic-identity.key');
+  if (!fs.existsSync(file)) throw new Error(`the gateway wrote no QUIC identity to pin (${file})`);
+  const spki = crypto.createPublicKey(crypto.createPrivateKey(fs.readFileSync(file))).export({ format: 'der', type: 'spki' });
+  return crypto.createHash('sha256').update(spki.subarray(spki.length - 32)).digest('hex');
+}
+
+/** Extra CLI flags a transport needs: TLS pins the gateway's certificate, QUIC its identity key. */
 function transportFlags(gw: Gateway, t: TransportName): string[] {
-  if (t !== 'tls') return [];
-  const line = gw.proc.lines.find((l) => /fingerprint/i.test(l));
-  const m = line?.match(/((?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}|[0-9a-fA-F]{64})/);
-  if (!m) throw new Error('the gateway printed no TLS certificate fingerprint to pin (needed for tls://)');
-  return ['--fingerprint', m[1]];
+  if (t === 'tls') return ['--fingerprint', gatewayFingerprint(gw)];
+  if (t === 'quic') return ['--fingerprint', quicFingerprint(gw)];
+  return [];
 }
 
 /** Matches a public address an agent prints for a registered service. */
@@ -199,7 +219,7 @@ export interface Agent {
  */
 export async function startAgent(ctx: ScenarioContext, gw: Gateway, t: TransportName, name: string, serviceFlags: string[], expect: number, fdLimit?: number): Promise<Agent> {
   const url = serverUrl(gw, t);
-  const args = [...nodeArgs(ctx), CLI, 'agent', '--server', url, '--token', AGENT_TOKEN, '--name', name, ...transportFlags(gw, t), ...serviceFlags];
+  const args = [...nodeArgs(ctx), CLI, 'agent', '--server', url, '--token', AGENT_TOKEN, '--name', name, '--log-level', 'warn', ...transportFlags(gw, t), ...serviceFlags];
   const proc = ctx.scope.start(`tfgw-agent-${t}`, process.execPath, args, { fdLimit, cwd: ctx.dir });
   const deadline = Date.now() + 30000;
   for (;;) {
@@ -207,6 +227,9 @@ export async function startAgent(ctx: ScenarioContext, gw: Gateway, t: Transport
     const found = proc.lines.filter((l) => !l.includes(url) && !/^\s*\{/.test(l)).map((l) => l.match(ADDRESS_RE)?.[1]);
     const addresses = [...new Set(found.filter((x): x is string => !!x))];
     if (addresses.length >= expect) return { proc, name, addresses };
+    // The agent prints `error PROTO:SVC CODE: message` for a refused registration.
+    const refused = proc.lines.find((l) => /^error \S+ TFGW_ERR_/.test(l));
+    if (refused) throw new Error(`registration refused: ${refused}`);
     const code = proc.exitCode();
     if (code !== undefined) throw new Error(`agent exited (${code}); output:\n${proc.lines.slice(-10).join('\n')}`);
     if (Date.now() > deadline) throw new Error(`agent printed ${addresses.length}/${expect} public addresses within 30 s; output:\n${proc.lines.slice(-10).join('\n')}`);
@@ -226,11 +249,17 @@ export function addressPort(a: string): number {
  * until every local forward port accepts connections.
  */
 export async function startClient(ctx: ScenarioContext, gw: Gateway, t: TransportName, forwards: Array<{ local: number; target: string }>): Promise<Proc> {
-  const args = [...nodeArgs(ctx), CLI, 'client', '--server', serverUrl(gw, t), '--token', CLIENT_TOKEN, ...transportFlags(gw, t)];
+  const args = [...nodeArgs(ctx), CLI, 'client', '--server', serverUrl(gw, t), '--token', CLIENT_TOKEN, '--log-level', 'warn', ...transportFlags(gw, t)];
   for (const f of forwards) args.push('--forward', `127.0.0.1:${f.local}=${f.target}`);
   const proc = ctx.scope.start(`tfgw-client-${t}`, process.execPath, args, { cwd: ctx.dir });
   await whileAlive(proc, Promise.all(forwards.map((f) => waitForPort(f.local, 20000))), 'its forward ports listened');
   return proc;
+}
+
+/** An error message with its output lines folded into one line, for table footnotes. */
+export function oneLine(msg: string, max = 400): string {
+  const s = msg.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
+  return s.length > max ? s.slice(0, max) + '…' : s;
 }
 
 /** Column name of tfgw over one transport. */
@@ -266,7 +295,7 @@ export async function tfgwSystems(
   try {
     gw = await startGateway(ctx, opts.plugins, opts.fdLimit);
   } catch (e) {
-    return unavailableTfgw(`gateway did not start: ${(e as Error).message.split('\n')[0]}`);
+    return unavailableTfgw(`gateway did not start: ${oneLine((e as Error).message)}`);
   }
   const out: System[] = [];
   for (const t of opts.transports ?? TRANSPORTS) {
@@ -282,7 +311,7 @@ export async function tfgwSystems(
       sys.data = { ...(await opts.toData(agent, gw, t)), gateway: gw, agent };
       sys.setupCommands = [displayCommand(gw.proc), displayCommand(agent.proc)];
     } catch (e) {
-      sys.unavailable = `agent over ${t} did not register: ${(e as Error).message.split('\n')[0]}`;
+      sys.unavailable = `agent over ${t} did not register: ${oneLine((e as Error).message)}`;
       ctx.log(`tfgw ${t}: ${(e as Error).message}`);
     }
   }
