@@ -15,6 +15,8 @@ const TOOLS = [
   { check: 'curl', pkg: 'curl' },
   { check: 'openssl', pkg: 'openssl' },
   { check: 'go', pkg: 'golang-go' },
+  { check: 'microsocks', pkg: 'microsocks' },
+  { check: 'tinyproxy', pkg: 'tinyproxy' },
   { file: '/usr/share/gocode/src/github.com/hashicorp/yamux/session.go', pkg: 'golang-github-hashicorp-yamux-dev' },
   ...(process.env.TFGW_EXTRA_TOOLS || '').split(',').filter(Boolean).map((t) => { const [check, pkg] = t.split('='); return { check, pkg: pkg || check }; }),
 ];
