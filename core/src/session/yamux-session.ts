@@ -173,8 +173,9 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
 
   /**
    * Close the session: GO_AWAY to the peer (protocol-error code when `err` is a protocol
-   * error, normal otherwise), every stream destroyed with TFGW_ERR_SESSION_CLOSED,
-   * the connection destroyed; `err` is reported on 'close'.
+   * error, normal otherwise), every stream destroyed (without an error when `err` is
+   * undefined, like HTTP/2; with TFGW_ERR_SESSION_CLOSED caused by `err` otherwise), the
+   * connection destroyed; `err` is reported on 'close'.
    */
   close(err?: Error): void {
     this.shutdown(err, true);
@@ -424,27 +425,37 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
   };
 
   private readonly onConnEnd = (): void => {
-    this.shutdown(this.endError(), false);
+    this.connLost();
   };
 
   private readonly onConnError = (err: Error): void => {
-    this.shutdown(new TfgwError(ErrorCodes.SESSION_CLOSED, `yamux: connection failed: ${err.message}`, { cause: err }), false);
+    this.connLost(err);
   };
 
   private readonly onConnClose = (): void => {
-    this.shutdown(this.endError(), false);
+    this.connLost();
   };
 
-  /** A connection that ends after the peer's GO_AWAY ended cleanly; otherwise the streams were cut. */
-  private endError(): TfgwError | undefined {
-    if (this.remoteGoAway && !this.decoder.stopped && this.decoder.idle) return undefined;
-    return new TfgwError(ErrorCodes.SESSION_CLOSED, 'yamux: the connection closed without GO_AWAY');
+  /**
+   * The connection ended or failed. That is a clean end when the peer said GO_AWAY first
+   * and no stream was cut (a reset right after the GO_AWAY counts as the peer closing);
+   * otherwise the session failed with TFGW_ERR_SESSION_CLOSED.
+   */
+  private connLost(cause?: Error): void {
+    if (this.isClosed) return;
+    if (this.remoteGoAway && this.streamMap.size === 0 && this.decoder.idle) {
+      this.shutdown(undefined, false);
+      return;
+    }
+    const why = cause ? `the connection failed: ${cause.message}` : this.remoteGoAway ? 'the peer closed the connection with streams open' : 'the connection closed without GO_AWAY';
+    this.shutdown(new TfgwError(ErrorCodes.SESSION_CLOSED, `yamux: ${why}`, cause ? { cause } : {}), false);
   }
 
   private shutdown(err: Error | undefined, tellPeer: boolean): void {
     if (this.isClosed) return;
     const conn = this.conn;
-    if (tellPeer && !conn.destroyed && conn.writable) {
+    const graceful = tellPeer && !conn.destroyed && conn.writable;
+    if (graceful) {
       const e = err as TfgwError | undefined;
       const code = e && (e.code === ErrorCodes.PROTOCOL || e.code === ErrorCodes.FRAME_TOO_LARGE) ? GoAwayCode.PROTOCOL_ERROR : GoAwayCode.NORMAL;
       conn.write(encodeHeader(FrameType.GO_AWAY, 0, 0, code));
@@ -457,7 +468,8 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
     this.current = undefined;
     this.drainWaiters = [];
 
-    const streamErr = new TfgwError(ErrorCodes.SESSION_CLOSED, 'yamux: session closed', err ? { cause: err } : {});
+    // Like HTTP/2: a clean close destroys streams quietly, a failed session fails them.
+    const streamErr = err ? new TfgwError(ErrorCodes.SESSION_CLOSED, `yamux: session failed: ${err.message}`, { cause: err }) : undefined;
     const streams = [...this.streamMap.values()];
     this.streamMap.clear();
     this.pendingOpens = 0;
@@ -470,16 +482,19 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
     conn.off('drain', this.onConnDrain);
     conn.off('end', this.onConnEnd);
     conn.off('close', this.onConnClose);
-    // Keep swallowing connection errors: nothing is listening for them any more.
-    if (conn.destroyed || err || conn.writableLength === 0) {
-      conn.destroy();
-    } else {
+    // onConnError stays attached: later connection errors are expected and swallowed.
+    if (graceful) {
+      // FIN after the GO_AWAY, and keep reading (into the void) until the peer closes too:
+      // closing a socket with unread input makes the kernel send RST, which can destroy
+      // the GO_AWAY before the peer reads it. Bounded, for peers that never close.
       const timer = setTimeout(() => conn.destroy(), CLOSE_FLUSH_MS);
       timer.unref();
-      conn.end(() => {
-        clearTimeout(timer);
-        conn.destroy();
-      });
+      conn.once('close', () => clearTimeout(timer));
+      conn.once('end', () => conn.destroy());
+      conn.resume();
+      conn.end();
+    } else {
+      conn.destroy();
     }
     this.emit('close', err);
   }

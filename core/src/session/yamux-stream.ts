@@ -154,7 +154,7 @@ export class YamuxStream extends Duplex implements MuxedStream {
   }
 
   /** @internal The session is gone; fail without sending anything. */
-  sessionClosed(err: TfgwError): void {
+  sessionClosed(err: TfgwError | undefined): void {
     this.done = true;
     if (!this.destroyed) this.destroy(err);
   }
@@ -230,7 +230,12 @@ export class YamuxStream extends Duplex implements MuxedStream {
       const pcb = this.pendingCb;
       this.pending = null;
       this.pendingCb = null;
-      pcb(err ?? new TfgwError(ErrorCodes.STREAM_RESET, `stream ${this.id} was destroyed`));
+      pcb(
+        err ??
+          (this.host.closed
+            ? new TfgwError(ErrorCodes.SESSION_CLOSED, `stream ${this.id}: session closed`)
+            : new TfgwError(ErrorCodes.STREAM_RESET, `stream ${this.id} was destroyed`)),
+      );
     }
     if (!this.done) {
       if (!this.resetByPeer && !(this.localFin && this.remoteFin)) this.host.sendControl(FrameType.WINDOW_UPDATE, Flag.RST, this.id, 0);
