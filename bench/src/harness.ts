@@ -38,7 +38,7 @@ function listProfiles(): Set<string> {
  */
 export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: string, log: (m: string) => void): Promise<ScenarioResult> {
   const t0 = Date.now();
-  const result: ScenarioResult = { scenario, systems: [], values: {}, cpu: {}, errors: {}, commands: [], wallSeconds: 0 };
+  const result: ScenarioResult = { scenario, systems: [], values: {}, cpu: {}, errors: {}, commands: [], wallSeconds: 0, load: [os.loadavg()[0], NaN] };
   const missing = ensureTools(scenario.tools, !opts.noInstall, log);
   if (missing.length > 0) {
     result.skipped = `missing tools: ${missing.join(', ')}`;
@@ -61,7 +61,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
     }
     const errorCount = new Map<string, number>();
     for (let rep = 1; rep <= opts.reps; rep++) {
-      for (const sys of systems) {
+      // Rotate the order each rep: no column always runs right after the heaviest one.
+      const order = systems.map((_, i) => systems[(i + rep - 1) % systems.length]);
+      for (const sys of order) {
         if (sys.unavailable || (errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) continue;
         for (const m of scenario.measurements) {
           const commands: string[] = [];
@@ -97,6 +99,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
   }
   result.commands = [...new Set(result.commands)];
   result.wallSeconds = (Date.now() - t0) / 1000;
+  result.load[1] = os.loadavg()[0];
   return result;
 }
 

@@ -103,7 +103,9 @@ export function startProcess(name: string, cmd: string, args: string[], opts: St
   const pid = child.pid;
   const lines: string[] = [];
   const log = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  log?.on('error', () => undefined);
   log?.write(`$ ${commandLine}\n`);
+  let logOpen = Boolean(log);
   const waiters = new Set<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }>();
   let code: number | null | undefined;
   let exitResolve!: (c: number | null) => void;
@@ -111,7 +113,7 @@ export function startProcess(name: string, cmd: string, args: string[], opts: St
   const onLine = (line: string): void => {
     lines.push(line);
     if (lines.length > 2000) lines.splice(0, lines.length - 2000);
-    log?.write(line + '\n');
+    if (logOpen) log?.write(line + '\n');
     for (const w of waiters) {
       const m = line.match(w.re);
       if (m) {
@@ -130,7 +132,8 @@ export function startProcess(name: string, cmd: string, args: string[], opts: St
     killGroup(pid, 'SIGKILL');
     // Let readline flush the last lines before waiters give up.
     setImmediate(() => {
-      log?.end(`[exit ${c ?? sig}]\n`);
+      if (logOpen) log?.end(`[exit ${c ?? sig}]\n`);
+      logOpen = false;
       exitResolve(c);
     });
   });

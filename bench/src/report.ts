@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { MachineInfo } from './machine';
 import { footnotes, ratioTable, renderMarkdown, valuesTable } from './table';
@@ -12,6 +13,7 @@ export const REPORT = path.join(ROOT, 'docs/BENCHMARKS.md');
 export function scenarioMarkdown(r: ScenarioResult): string {
   const out = [`## ${r.scenario.title}`, '', `\`npm run bench -- ${r.scenario.name}\` — ${r.scenario.description}`, ''];
   if (r.skipped) return [...out, `Skipped: ${r.skipped}.`, ''].join('\n');
+  out.push(`Took ${Math.round(r.wallSeconds)} s; 1-minute load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end (${os.cpus().length} cores).`, '');
   out.push(renderMarkdown(valuesTable(r)), '');
   const ratios = ratioTable(r);
   if (ratios) out.push('Ratios (medians; ↑ figures: above 1× tfgw is ahead, ↓ figures: below 1× tfgw is ahead):', '', renderMarkdown(ratios), '');

@@ -42,7 +42,7 @@ async function main(): Promise<number> {
       console.error(`\n== ${s.name}: ${s.title}`);
       const r = await runScenario(s, opts, runDir, log);
       results.push(r);
-      console.log(`\n## ${s.title}  [${s.name}, ${Math.round(r.wallSeconds)} s]`);
+      console.log(`\n## ${s.title}  [${s.name}, ${Math.round(r.wallSeconds)} s, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}]`);
       if (r.skipped) {
         console.log(`skipped: ${r.skipped}`);
         continue;

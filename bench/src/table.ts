@@ -68,7 +68,7 @@ export function ratioTable(r: ScenarioResult): Table | undefined {
   if (tfgw.length === 0 || rivals.length === 0) return undefined;
   const rows: string[][] = [];
   for (const m of r.scenario.measurements) {
-    for (const f of m.figures) {
+    for (const f of m.figures.filter((x) => !x.noRatio)) {
       for (const t of tfgw) {
         const a = summarize(r.values[f.key]?.[t.name]);
         if (!a) continue;

@@ -8,6 +8,8 @@ export interface Figure {
   label: string;
   /** Which way is good; says how to read the tfgw/rival ratio. */
   better: 'higher' | 'lower';
+  /** Leave out of the ratio table (counts and loss percentages, often 0). */
+  noRatio?: boolean;
 }
 
 /** One group of figures measured together (one tool run), with CPU sampled over it. */
@@ -112,4 +114,6 @@ export interface ScenarioResult {
   commands: string[];
   /** Wall time of the scenario in seconds. */
   wallSeconds: number;
+  /** 1-minute load average of the machine at the start and end (others' work shows here). */
+  load: [number, number];
 }

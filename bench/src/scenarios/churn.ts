@@ -19,7 +19,7 @@ export const churn: Scenario = {
       label: 'churn',
       figures: [
         { key: 'cps', label: 'connections/s', better: 'higher' },
-        { key: 'errors', label: 'failed connections', better: 'lower' },
+        { key: 'errors', label: 'failed connections', better: 'lower', noRatio: true },
       ],
     },
   ],

@@ -28,7 +28,7 @@ export const dns: Scenario = {
       figures: [
         { key: 'qps', label: 'queries/s', better: 'higher' },
         { key: 'avgMs', label: 'mean latency, ms', better: 'lower' },
-        { key: 'lost', label: 'lost queries, %', better: 'lower' },
+        { key: 'lost', label: 'lost queries, %', better: 'lower', noRatio: true },
       ],
     },
   ],

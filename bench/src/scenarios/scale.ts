@@ -32,8 +32,8 @@ export const scale: Scenario = {
       key: 'scale',
       label: '10k connections',
       figures: [
-        { key: 'open', label: 'connections open', better: 'higher' },
-        { key: 'echoed', label: 'echoed afterwards (within 30 s)', better: 'higher' },
+        { key: 'open', label: 'connections open', better: 'higher', noRatio: true },
+        { key: 'echoed', label: 'echoed afterwards (within 30 s)', better: 'higher', noRatio: true },
         { key: 'openRate', label: 'open rate, conn/s', better: 'higher' },
         { key: 'gwMB', label: 'relay-side RSS (gateway), MB', better: 'lower' },
         { key: 'agentMB', label: 'far-side RSS (agent), MB', better: 'lower' },

@@ -23,7 +23,7 @@ export const udp: Scenario = {
       label: 'closed loop',
       figures: [
         { key: 'dps', label: 'echoed datagrams/s (32 in flight)', better: 'higher' },
-        { key: 'wloss', label: 'loss in closed loop, %', better: 'lower' },
+        { key: 'wloss', label: 'loss in closed loop, %', better: 'lower', noRatio: true },
       ],
     },
     {
@@ -31,7 +31,7 @@ export const udp: Scenario = {
       label: `open loop ${RATE / 1000}k/s`,
       figures: [
         { key: 'rps', label: `echoed/s at ${RATE / 1000}k/s offered`, better: 'higher' },
-        { key: 'rloss', label: `loss at ${RATE / 1000}k/s offered, %`, better: 'lower' },
+        { key: 'rloss', label: `loss at ${RATE / 1000}k/s offered, %`, better: 'lower', noRatio: true },
       ],
     },
   ],
