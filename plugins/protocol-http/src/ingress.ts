@@ -1,0 +1,368 @@
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  callHook,
+  listenServer,
+  loadPem,
+  asTfgwError,
+  type Exposure,
+  type GatewayApi,
+  type Logger,
+  type Route,
+  type TfgwNode,
+  type TransportListener,
+  type VisitorInfo,
+} from '@tfgw/core';
+import { checkBasicAuth } from './basic-auth';
+import { badHostPage, noTunnelPage, pageForError, sendPage, unauthorizedPage, upgradeUnsupportedPage, type ErrorPage } from './error-pages';
+import { forwardRequest } from './forward';
+import { outgoingRequestHeaders } from './headers';
+import { requestHost, splitRequestTarget } from './host';
+import type { ResolvedHttpOptions } from './options';
+import { compileRouteOptions, type RouteHttpOptions } from './route-options';
+import { asSocketLike } from './socket-shim';
+import { responseOnSocket } from './socket-response';
+import { RouteStreamAgent } from './stream-agent';
+import type { HttpUpgradeContext, HttpUpgradeRegistry } from './upgrade';
+
+/** Protocol keys of the routes the ingress serves by Host. */
+export const HTTP_ROUTE_PROTOCOLS = ['http'] as const;
+
+/** A route as the ingress keeps it: its checked options and its stream pool. */
+interface RouteEntry {
+  options: RouteHttpOptions;
+  agent: RouteStreamAgent;
+}
+
+/** One request as it goes, for the log line. */
+interface RequestLog {
+  started: number;
+  method: string;
+  host: string;
+  path: string;
+  route?: Route;
+  /** Request body bytes toward the service, response body bytes toward the visitor. */
+  bytesIn: number;
+  bytesOut: number;
+  code?: string;
+}
+
+/** Result of the checks every request and upgrade passes before it reaches the service. */
+type Admission = { route: Route; entry: RouteEntry; visitor: VisitorInfo; path: string } | { page: ErrorPage; route?: Route };
+
+/**
+ * The HTTP(S) ingress of a gateway: listens, routes each request by Host to a route, admits
+ * the visitor (`visitor` hook), checks the route's basic auth, runs `httpRequest`, and
+ * forwards the request over the route's pooled streams. `Upgrade` requests go through the
+ * same checks, then to the handler registered for their token (see HttpUpgradeRegistry).
+ */
+export class HttpIngress {
+  private readonly servers: Array<{ server: http.Server; proto: 'http' | 'https'; listener?: TransportListener }> = [];
+  private readonly routes = new Map<Route, RouteEntry>();
+  private readonly log: Logger;
+  private httpPort = 0;
+  private stopping = false;
+
+  constructor(
+    private readonly node: TfgwNode,
+    private readonly gateway: GatewayApi,
+    private readonly opts: ResolvedHttpOptions,
+    private readonly upgrades: HttpUpgradeRegistry,
+  ) {
+    this.log = node.log.child({ plugin: 'protocol-http' });
+  }
+
+  /** Binds the listeners (HTTP, and HTTPS when configured). */
+  async start(): Promise<void> {
+    const plain = this.createServer(http.createServer(this.serverOptions()), 'http');
+    const listener = await listenServer(plain, this.opts.listen.host, this.opts.listen.port, { scheme: 'http' });
+    this.servers[0].listener = listener;
+    this.httpPort = listener.address.port;
+    this.log.info({ url: listener.address.url }, 'HTTP ingress listening');
+    if (this.opts.https) {
+      const { cert, key, listen } = this.opts.https;
+      const [certPem, keyPem] = await Promise.all([loadPem(cert, 'https.cert', this.node.baseDir), loadPem(key, 'https.key', this.node.baseDir)]);
+      const secure = this.createServer(https.createServer({ ...this.serverOptions(), cert: certPem, key: keyPem }), 'https');
+      const l = await listenServer(secure, listen.host, listen.port, { scheme: 'https' });
+      this.servers[1].listener = l;
+      this.log.info({ url: l.address.url }, 'HTTPS ingress listening');
+    }
+  }
+
+  /** Stops accepting: listeners closed, idle visitor connections and idle streams closed; requests in flight go on. */
+  async stopAccepting(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.servers.map((s) => s.listener?.close()));
+    for (const s of this.servers) s.server.closeIdleConnections();
+    for (const entry of this.routes.values()) entry.agent.stopPooling();
+  }
+
+  /** Closes everything that is left. */
+  async close(): Promise<void> {
+    await this.stopAccepting();
+    for (const s of this.servers) s.server.closeAllConnections();
+    for (const entry of this.routes.values()) entry.agent.destroy();
+    this.routes.clear();
+  }
+
+  /** Bound port of the plain HTTP listener. */
+  get port(): number {
+    return this.httpPort;
+  }
+
+  /** Binds a route: checks its options, makes its stream pool; the URL names the Host to use. */
+  expose(route: Route): Exposure {
+    const options = compileRouteOptions(route.options ?? {});
+    const agent = new RouteStreamAgent(route, { maxIdleStreams: this.opts.maxIdleStreamsPerRoute, idleTimeoutMs: this.opts.idleStreamTimeoutMs });
+    this.routes.set(route, { options, agent });
+    const port = this.httpPort;
+    return {
+      url: `http://${route.hostname}${port === 80 ? '' : `:${port}`}/`,
+      release: () => {
+        const entry = this.routes.get(route);
+        if (entry?.agent === agent) this.routes.delete(route);
+        agent.destroy();
+      },
+    };
+  }
+
+  // ---- servers ----
+
+  private serverOptions(): http.ServerOptions {
+    return {
+      maxHeaderSize: this.opts.maxHeaderBytes,
+      requestTimeout: this.opts.requestTimeoutMs,
+      headersTimeout: this.opts.headersTimeoutMs,
+      keepAliveTimeout: this.opts.keepAliveTimeoutMs,
+      noDelay: true,
+    };
+  }
+
+  private createServer(server: http.Server, proto: 'http' | 'https'): http.Server {
+    server.keepAliveTimeout = this.opts.keepAliveTimeoutMs;
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.onRequest(req, res, proto).catch((err) => this.internalError(req, res, err));
+    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      this.onUpgrade(req, socket, head, proto).catch((err) => {
+        this.node.hooks.error.call(asTfgwError(err), { source: 'plugin:protocol-http' });
+        socket.destroy();
+      });
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
+    server.on('tlsClientError', (err: Error) => this.log.debug({ err: err.message }, 'TLS handshake with a visitor failed'));
+    this.servers.push({ server, proto });
+    return server;
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    this.log.debug({ code: err.code }, `bad request from a visitor: ${err.message}`);
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const body = `${status}\n`;
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  private internalError(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
+    const e = asTfgwError(err);
+    this.node.hooks.error.call(e, { source: 'plugin:protocol-http' });
+    this.log.error({ err: e.message, code: e.code }, 'request failed inside the ingress');
+    sendPage(req, res, { status: 500, code: e.code, title: 'Internal error', message: 'The gateway failed to handle this request.' });
+  }
+
+  private entryFor(route: Route): RouteEntry {
+    let entry = this.routes.get(route);
+    if (!entry) {
+      // A route exposed by another plugin for a protocol we serve: pool it on first use.
+      entry = { options: compileRouteOptions(route.options ?? {}), agent: new RouteStreamAgent(route, { maxIdleStreams: this.opts.maxIdleStreamsPerRoute, idleTimeoutMs: this.opts.idleStreamTimeoutMs }) };
+      this.routes.set(route, entry);
+    }
+    return entry;
+  }
+
+  // ---- the checks ----
+
+  private async admit(req: http.IncomingMessage, res: http.ServerResponse, entryLog: RequestLog): Promise<Admission | undefined> {
+    const target = splitRequestTarget(req.url);
+    const host = requestHost(req.headers.host, target);
+    if (!host) return { page: badHostPage() };
+    entryLog.host = host.hostname;
+    const route = this.gateway.routeForHost(host.hostname, HTTP_ROUTE_PROTOCOLS);
+    if (!route) return { page: noTunnelPage(host.hostname) };
+    entryLog.route = route;
+    let entry: RouteEntry;
+    try {
+      entry = this.entryFor(route);
+    } catch (err) {
+      return { page: pageForError(err, route), route };
+    }
+    const socket = req.socket as net.Socket;
+    const visitor: VisitorInfo = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, protocol: 'http', route, hostname: host.hostname };
+    // No taps, no verdict: skip the hook machinery (a promise and a timer per request).
+    const rejection = this.node.hooks.visitor.taps.length > 0 ? await this.gateway.admitVisitor(visitor) : undefined;
+    if (rejection) {
+      this.log.info({ code: rejection.code, visitor: visitor.address, host: host.hostname }, `visitor refused: ${rejection.message}`);
+      return { page: { status: 403, code: rejection.code, title: 'Forbidden', message: 'This gateway does not admit your request.' }, route };
+    }
+    if (entry.options.basicAuth.length > 0 && !checkBasicAuth(req.headers.authorization, entry.options.basicAuth)) {
+      return { page: unauthorizedPage(route.hostname), route };
+    }
+    let answered: true | undefined;
+    if (this.node.hooks.httpRequest.taps.length === 0) return { route, entry, visitor, path: target.path };
+    try {
+      answered = await callHook(() => this.node.hooks.httpRequest.promise(req, res, route), { name: 'httpRequest', timeoutMs: this.gateway.hookTimeoutMs });
+    } catch (err) {
+      const e = asTfgwError(err);
+      this.node.hooks.error.call(e, { source: 'hook:httpRequest' });
+      this.log.warn({ code: e.code }, `httpRequest hook failed, answering 503: ${e.message}`);
+      return { page: pageForError(e, route), route };
+    }
+    if (answered) return undefined;
+    // A tap may have rewritten the target: take the path after the hook ran.
+    return { route, entry, visitor, path: splitRequestTarget(req.url).path };
+  }
+
+  private finishLog(entry: RequestLog, status: number, bytesOut: number): void {
+    const durationMs = Math.round((performance.now() - entry.started) * 10) / 10;
+    this.log.info(
+      { method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, bytesIn: entry.bytesIn, durationMs, ...(entry.code ? { code: entry.code } : {}) },
+      'http request',
+    );
+    if (entry.route && (entry.bytesIn > 0 || bytesOut > 0)) this.gateway.recordStream(entry.route, entry.bytesIn, bytesOut);
+  }
+
+  private newLog(req: http.IncomingMessage): RequestLog {
+    return { started: performance.now(), method: req.method ?? '', host: '', path: (req.url ?? '').slice(0, 512), bytesIn: 0, bytesOut: 0 };
+  }
+
+  // ---- plain requests ----
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse, proto: 'http' | 'https'): Promise<void> {
+    const entryLog = this.newLog(req);
+    res.once('close', () => this.finishLog(entryLog, res.statusCode, entryLog.bytesOut));
+    if (this.stopping) res.shouldKeepAlive = false;
+    const admission = await this.admit(req, res, entryLog);
+    if (!admission) return;
+    if ('page' in admission) {
+      entryLog.code = admission.page.code;
+      entryLog.bytesOut = sendPage(req, res, admission.page);
+      return;
+    }
+    await this.forward(req, res, admission, proto, entryLog);
+  }
+
+  /** Forwards an admitted request as plain HTTP and answers with a page when it fails before the service answered. */
+  private async forward(req: http.IncomingMessage, res: http.ServerResponse, admission: Exclude<Admission, { page: ErrorPage }>, proto: 'http' | 'https', entryLog: RequestLog): Promise<void> {
+    const { route, entry, visitor, path } = admission;
+    const headers = outgoingRequestHeaders(req.headers, {
+      address: visitor.address,
+      proto,
+      trust: this.opts.trustForwarded,
+      upgrade: false,
+      dropAuthorization: entry.options.basicAuth.length > 0,
+      changes: entry.options.requestHeaders,
+    });
+    const result = await forwardRequest(req, res, {
+      agent: entry.agent,
+      visitor,
+      path,
+      headers,
+      responseChanges: entry.options.responseHeaders,
+      responseTimeoutMs: this.opts.responseTimeoutMs,
+      counters: entryLog,
+    });
+    if (result.error) {
+      const page = pageForError(result.error, route);
+      entryLog.code = page.code;
+      this.log.info({ host: route.hostname, code: result.error.code }, `request not forwarded: ${result.error.message}`);
+      entryLog.bytesOut = sendPage(req, res, page);
+    }
+  }
+
+  // ---- upgrades ----
+
+  private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, proto: 'http' | 'https'): Promise<void> {
+    const entryLog = this.newLog(req);
+    let logged = false;
+    const logOnce = (status: number, bytesOut: number) => {
+      if (logged) return;
+      logged = true;
+      this.finishLog(entryLog, status, bytesOut);
+    };
+    const answer = (page: ErrorPage) => {
+      entryLog.code = page.code;
+      const res = responseOnSocket(req, socket);
+      res.once('close', () => logOnce(page.status, entryLog.bytesOut));
+      entryLog.bytesOut = sendPage(req, res, page);
+    };
+    const hookRes = responseOnSocket(req, socket);
+    hookRes.once('finish', () => logOnce(hookRes.statusCode, 0));
+    const admission = await this.admit(req, hookRes, entryLog);
+    if (!admission) return;
+    hookRes.detachSocket(socket as net.Socket);
+    hookRes.removeAllListeners('finish');
+    hookRes.removeAllListeners('close');
+    if ('page' in admission) {
+      answer(admission.page);
+      return;
+    }
+    const { route, entry, visitor, path } = admission;
+    const token = String(req.headers.upgrade ?? '').split(',')[0].trim().toLowerCase();
+    const handler = this.upgrades.get(token);
+    if (!handler) {
+      const bodiless = req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0';
+      if (token !== 'websocket' && bodiless && head.length === 0) {
+        // An Upgrade the gateway may ignore (RFC 9110 §7.8), e.g. h2c: answer over HTTP/1.1.
+        const res = responseOnSocket(req, socket);
+        res.once('close', () => logOnce(res.statusCode, entryLog.bytesOut));
+        await this.forward(req, res, admission, proto, entryLog);
+        return;
+      }
+      answer(upgradeUnsupportedPage(token || '(none)'));
+      return;
+    }
+    req.url = path;
+    const headers = outgoingRequestHeaders(req.headers, {
+      address: visitor.address,
+      proto,
+      trust: this.opts.trustForwarded,
+      upgrade: true,
+      dropAuthorization: entry.options.basicAuth.length > 0,
+      changes: entry.options.requestHeaders,
+    });
+    const ctx: HttpUpgradeContext = {
+      req,
+      socket,
+      head,
+      route,
+      visitor,
+      headers,
+      responseHeaders: entry.options.responseHeaders,
+      log: this.log,
+      connect: () => route.connect(visitor).then((s) => asSocketLike(s)),
+      fail: (err) => {
+        const page = pageForError(err, route);
+        this.log.info({ host: route.hostname, code: page.code }, `upgrade not forwarded: ${asTfgwError(err).message}`);
+        answer(page);
+      },
+      respond: (page) => answer(page),
+      done: ({ status, bytesIn, bytesOut }) => {
+        entryLog.bytesIn = bytesIn;
+        entryLog.bytesOut = bytesOut;
+        logOnce(status, bytesOut);
+      },
+    };
+    try {
+      await handler.handle(ctx);
+    } catch (err) {
+      if (socket.writable && !logged) ctx.fail(err);
+      else socket.destroy();
+    }
+  }
+}
