@@ -3,7 +3,8 @@
  * duplex. See README.md in this folder.
  */
 export { createSession, YamuxSession, CONN_HIGH_WATER, MAX_UNFLUSHED_REPLIES, CLOSE_FLUSH_MS } from './yamux-session';
-export { YamuxStream, MAX_SEND_FRAME, AUTOTUNE_RTT_FACTOR, AUTOTUNE_RTT_FLOOR_MS } from './yamux-stream';
+export { YamuxStream, MAX_SEND_FRAME } from './yamux-stream';
+export { autotuneWindow, AUTOTUNE_RTT_FACTOR, AUTOTUNE_RTT_FLOOR_MS } from './autotune';
 export type { StreamHost } from './yamux-stream';
 export { resolveYamuxOptions, YAMUX_DEFAULTS } from './options';
 export type { YamuxOptions, ResolvedYamuxOptions } from './options';

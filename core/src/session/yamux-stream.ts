@@ -1,22 +1,12 @@
 import { Duplex } from 'node:stream';
 import { ErrorCodes, TfgwError } from '../errors';
 import type { MuxedStream } from '../muxer';
+import { autotuneWindow } from './autotune';
 import { Flag, FrameType, MAX_UINT32, SPEC_INITIAL_WINDOW } from './constants';
 
 /** Largest DATA frame we send: every spec peer must accept a full initial window in one frame. */
 export const MAX_SEND_FRAME = SPEC_INITIAL_WINDOW;
 
-/**
- * Grow a stream's receive window when half of it was consumed within this many RTTs of the
- * previous grant (the sender is window-limited, as in go-yamux / HTTP/2 BDP estimation).
- */
-export const AUTOTUNE_RTT_FACTOR = 4;
-
-/**
- * Lower bound for the RTT used by auto-tuning: event-loop scheduling makes sub-millisecond
- * ping times (loopback) a poor estimate of how long a window update really takes to act.
- */
-export const AUTOTUNE_RTT_FLOOR_MS = 1;
 
 /** What a stream needs from its session; implemented by the session. */
 export interface StreamHost {
@@ -250,14 +240,9 @@ export class YamuxStream extends Duplex implements MuxedStream {
     const consumed = this.unacked - this.readableLength;
     if (consumed < this.windowSize / 2) return;
     const now = performance.now();
-    let delta = consumed;
-    const rtt = this.host.rttMs;
-    const max = this.host.maxWindow;
-    if (rtt !== undefined && this.windowSize < max && now - this.lastGrantAt < AUTOTUNE_RTT_FACTOR * Math.max(rtt, AUTOTUNE_RTT_FLOOR_MS)) {
-      const grown = Math.min(this.windowSize * 2, max);
-      delta += grown - this.windowSize;
-      this.windowSize = grown;
-    }
+    const grown = autotuneWindow(this.windowSize, this.host.maxWindow, now - this.lastGrantAt, this.host.rttMs);
+    const delta = consumed + grown - this.windowSize;
+    this.windowSize = grown;
     this.lastGrantAt = now;
     this.unacked -= consumed;
     this.recvAvail += delta;
