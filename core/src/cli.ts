@@ -62,8 +62,12 @@ async function runConfig(opts: { config?: string; logLevel?: string }): Promise<
   const log = logger(opts.logLevel, loaded.config);
   const { node } = createNode(loaded.config, { baseDir: loaded.baseDir, logger: log });
   log.info({ config: loaded.filepath, plugins: node.pluginNames() }, `tfgw ${VERSION} starting`);
+  // Roles exist once `start` runs; attach the agent's display before it dials.
+  node.hooks.start.tap('cli', () => {
+    if (node.agent) attachAgentStatus(node.agent as Agent, log, targetsOf(loaded.config.agent?.services ?? []));
+    for (const role of [node.agent, node.client]) (role as unknown as NodeJS.EventEmitter | undefined)?.on('fatal', (err: TfgwError) => fail(err));
+  });
   await runNode(node, log, loaded.config.gateway?.drainMs ?? 5000);
-  if (node.agent) attachAgentStatus(node.agent as Agent, log, targetsOf(loaded.config.agent?.services ?? []));
 }
 
 function targetsOf(services: AgentServiceConfig[]): Map<string, string> {
@@ -121,10 +125,12 @@ function program(): Command {
       };
       const log = logger(o.logLevel ?? p.opts().logLevel);
       const { node } = createNode(config, { baseDir, logger: log });
+      node.hooks.start.tap('cli', () => {
+        const agent = node.agent as Agent;
+        attachAgentStatus(agent, log, targetsOf(services));
+        agent.on('fatal', (err: TfgwError) => fail(err));
+      });
       await runNode(node, log, 5000);
-      const agent = node.agent as Agent;
-      attachAgentStatus(agent, log, targetsOf(services));
-      agent.on('fatal', (err: TfgwError) => fail(err));
     });
 
   p.command('client')
@@ -153,8 +159,8 @@ function program(): Command {
       };
       const log = logger(o.logLevel ?? p.opts().logLevel);
       const { node } = createNode(config, { baseDir, logger: log });
+      node.hooks.start.tap('cli', () => (node.client as unknown as NodeJS.EventEmitter).on('fatal', (err: TfgwError) => fail(err)));
       await runNode(node, log, 5000);
-      (node.client as unknown as NodeJS.EventEmitter).on('fatal', (err: TfgwError) => fail(err));
     });
 
   p.command('check')
