@@ -15,7 +15,13 @@ export interface TcpIngressListener {
  * so `close()` ends them all. A bind failure rejects with TFGW_ERR_CONFIG naming `what`
  * (`socks`, `forwards[0].listen`) and the system error, e.g. EADDRINUSE.
  */
-export async function listenTcp(endpoint: Endpoint, what: string, onConnection: (socket: net.Socket) => void, server: net.Server = net.createServer()): Promise<TcpIngressListener> {
+export async function listenTcp(
+  endpoint: Endpoint,
+  what: string,
+  onConnection: (socket: net.Socket) => void,
+  // Half-open: a local peer's FIN must reach the service while its answer still flows back.
+  server: net.Server = net.createServer({ allowHalfOpen: true }),
+): Promise<TcpIngressListener> {
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {
     sockets.add(socket);
