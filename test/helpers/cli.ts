@@ -11,8 +11,8 @@ export interface CliProcess {
   child: ChildProcess;
   /** All stdout + stderr lines so far. */
   lines: string[];
-  /** Resolves with the first line matching `re` (rejects if the process exits first or after `timeoutMs`). */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first line (from line `fromLine` on) matching `re`; rejects if the process exits first or after `timeoutMs`. */
+  waitFor(re: RegExp, timeoutMs?: number, fromLine?: number): Promise<RegExpMatchArray>;
   /** Send a signal and wait for exit; SIGKILL after `graceMs`. Returns the exit code. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
@@ -50,8 +50,8 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   return {
     child,
     lines,
-    waitFor(re, timeoutMs = 20000) {
-      for (const l of lines) {
+    waitFor(re, timeoutMs = 20000, fromLine = 0) {
+      for (const l of lines.slice(fromLine)) {
         const m = l.match(re);
         if (m) return Promise.resolve(m);
       }

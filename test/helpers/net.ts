@@ -79,3 +79,23 @@ export async function writePattern(w: NodeJS.WritableStream & { write(b: Buffer)
   }
   return h.digest('hex');
 }
+
+/** `count` consecutive free TCP ports on 127.0.0.1 (for a public port pool), as [first, last]. */
+export async function freePortRange(count: number): Promise<[number, number]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30000 + Math.floor(Math.random() * 25000);
+    const servers: net.Server[] = [];
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) {
+      const srv = net.createServer();
+      ok = await new Promise<boolean>((resolve) => {
+        srv.once('error', () => resolve(false));
+        srv.listen(p, '127.0.0.1', () => resolve(true));
+      });
+      if (ok) servers.push(srv);
+    }
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (ok) return [base, base + count - 1];
+  }
+  throw new Error('no free port range found');
+}
