@@ -119,15 +119,15 @@ func openEcho(sess *yamux.Session, n int64) {
 		return
 	}
 	data := randomBytes(n)
-	go func() {
-		st.Write(data)
-		st.Close() // half-close: we keep reading the echo
-	}()
-	got, err := ioutil.ReadAll(st)
-	if err != nil {
+	go st.Write(data)
+	// This yamux snapshot returns EOF from Read once the stream is closed locally, so we
+	// read the whole echo before our FIN instead of half-closing first.
+	got := make([]byte, n)
+	if _, err := io.ReadFull(st, got); err != nil {
 		say("OPEN-ECHO err %v", err)
 		return
 	}
+	st.Close()
 	if string(got) != string(data) {
 		say("OPEN-ECHO mismatch %d %d", len(got), len(data))
 		return
