@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { asTfgwError, ErrorCodes, TfgwError } from './errors';
 import { loadConfig } from './config/load';
 import type { AgentServiceConfig, TfgwConfig } from './config/types';
-import { createNode } from './create-node';
+import { createNode, reloadNode } from './create-node';
 import { isPluginAvailable } from './loader';
 import { createLogger, type Logger } from './log';
 import type { PluginEntry } from './plugin';
@@ -62,6 +62,19 @@ async function runConfig(opts: { config?: string; logLevel?: string }): Promise<
   const log = logger(opts.logLevel, loaded.config);
   const { node } = createNode(loaded.config, { baseDir: loaded.baseDir, logger: log });
   log.info({ config: loaded.filepath, plugins: node.pluginNames() }, `tfgw ${VERSION} starting`);
+  // Reload on SIGHUP and through the admin API (service key `config.reload`): the file is
+  // read and checked first; an invalid one is rejected and the running config stays.
+  const reload = async () => {
+    const next = await loadConfig(loaded.filepath);
+    return reloadNode(node, next.config, next.baseDir);
+  };
+  node.services.provide('config.reload', reload);
+  process.on('SIGHUP', () => {
+    reload().catch((err) => {
+      const e = asTfgwError(err);
+      log.error({ code: e.code }, `reload rejected, the running config stays: ${e.message}`);
+    });
+  });
   // Roles exist once `start` runs; attach the agent's display before it dials.
   node.hooks.start.tap('cli', () => {
     if (node.agent) attachAgentStatus(node.agent as Agent, log, targetsOf(loaded.config.agent?.services ?? []));

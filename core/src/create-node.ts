@@ -3,7 +3,7 @@ import type { TfgwConfig } from './config/types';
 import { assertValidConfig } from './config/validate';
 import { loadPlugins, type ResolvedPlugin } from './loader';
 import type { Logger } from './log';
-import { TfgwNode } from './node';
+import { TfgwNode, type ReloadResult } from './node';
 
 /** A node built from a config, with the plugins it resolved. */
 export interface CreatedNode {
@@ -22,6 +22,19 @@ export function createNode(config: TfgwConfig, opts: { baseDir?: string; logger?
   const baseDir = opts.baseDir ?? process.cwd();
   const resolved: TfgwConfig = { ...config, dataDir: path.resolve(baseDir, config.dataDir ?? '.tfgw') };
   const plugins = loadPlugins(resolved, baseDir);
-  const node = new TfgwNode({ config: resolved, baseDir, logger: opts.logger, plugins: plugins.map((p) => p.plugin) });
+  const node = new TfgwNode({ config: resolved, baseDir, logger: opts.logger });
+  for (const p of plugins) node.use(p.plugin, p.key);
   return { node, plugins };
+}
+
+/**
+ * Reloads a running node from a new config object: validation and plugin resolution happen
+ * first, so an invalid config throws (with the same coded errors as at start) and the old
+ * config keeps running.
+ */
+export async function reloadNode(node: TfgwNode, config: TfgwConfig, baseDir: string = node.baseDir): Promise<ReloadResult> {
+  assertValidConfig(config);
+  const resolved: TfgwConfig = { ...config, dataDir: path.resolve(baseDir, config.dataDir ?? '.tfgw') };
+  const plugins = loadPlugins(resolved, baseDir);
+  return node.reload(resolved, plugins.map((p) => ({ plugin: p.plugin, key: p.key })));
 }

@@ -28,6 +28,8 @@ export interface ResolvedPlugin {
   spec: string;
   /** Resolved module file, or `inline`. */
   from: string;
+  /** Identity of the config entry (module + options), to tell a changed plugin on reload. */
+  key: string;
 }
 
 /** Finds the module file for a plugin spec: built-in short name, package, or path. */
@@ -45,7 +47,7 @@ export function resolvePluginModule(spec: string, baseDir: string): string {
  * options. `where` is the config path (`plugins[3]`) prefixed to any config error.
  */
 export function loadPlugin(entry: PluginEntry, baseDir: string, where: string): ResolvedPlugin {
-  if (typeof entry === 'object' && !Array.isArray(entry)) return { plugin: entry, spec: entry.name, from: 'inline' };
+  if (typeof entry === 'object' && !Array.isArray(entry)) return { plugin: entry, spec: entry.name, from: 'inline', key: `inline:${entry.name}` };
   const [spec, options] = typeof entry === 'string' ? [entry, {}] : [entry[0], entry[1] ?? {}];
   let file: string;
   try {
@@ -74,7 +76,7 @@ export function loadPlugin(entry: PluginEntry, baseDir: string, where: string): 
   if (!p || typeof p.name !== 'string' || typeof p.apply !== 'function') {
     throw new TfgwError(ErrorCodes.PLUGIN_INVALID, `${where}: "${spec}" does not export a plugin factory (options) => ({ name, apply })`, { details: { path: where } });
   }
-  return { plugin: p, spec, from: file };
+  return { plugin: p, spec, from: file, key: `${file}\n${stableJson(options)}` };
 }
 
 /** Loads `transports` then `plugins` from a config, checking duplicate names. */
@@ -100,4 +102,13 @@ export function isPluginAvailable(spec: string, baseDir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** JSON with sorted keys, so equal options give equal keys. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return typeof value === 'function' ? `fn:${String(value).length}` : JSON.stringify(value) ?? 'undefined';
 }

@@ -5,6 +5,7 @@ import type { TfgwPlugin } from './plugin';
 import { ServiceRegistry, TransportRegistry } from './registry';
 import type { TfgwConfig } from './config/types';
 import type { AgentApi, ClientApi, GatewayApi } from './roles/api';
+import { PluginScopes } from './plugin-scopes';
 
 /** Options for a {@link TfgwNode}. */
 export interface TfgwNodeOptions {
@@ -24,6 +25,18 @@ export interface RoleLifecycle {
   start(): Promise<void>;
   /** Stop accepting, GOAWAY peers, wait up to `drainMs`, close. */
   stop(drainMs: number): Promise<void>;
+  /** Take a reloaded config: keep every session the change does not touch. */
+  reconfigure?(config: TfgwConfig, change: ReloadResult): Promise<void>;
+}
+
+/** What a reload changed. */
+export interface ReloadResult {
+  /** Plugins applied by the reload (new, or with changed options). */
+  added: string[];
+  /** Plugins removed by the reload (gone, or with changed options). */
+  removed: string[];
+  /** Plugins left as they were. */
+  kept: string[];
 }
 
 /**
@@ -35,10 +48,12 @@ export class TfgwNode {
   readonly hooks: TfgwHooks = createHooks();
   /** Structured logger. */
   readonly log: Logger;
+  /** Which plugin made which taps (for reloads). */
+  private readonly scopes = new PluginScopes(this.hooks);
   /** Transports by URL scheme. */
-  readonly transports = new TransportRegistry();
+  readonly transports = new TransportRegistry(() => this.scopes.current);
   /** Values plugins share (e.g. `dns.store`). */
-  readonly services = new ServiceRegistry();
+  readonly services = new ServiceRegistry(() => this.scopes.current);
   /** Folder relative config paths resolve from. */
   readonly baseDir: string;
   /** Config after the `config` hook ran (set by `start`). */
@@ -51,6 +66,8 @@ export class TfgwNode {
   client?: ClientApi;
 
   private readonly plugins: TfgwPlugin[] = [];
+  /** What config entry made each plugin (spec + options), to tell changed plugins on reload. */
+  private readonly pluginKeys = new WeakMap<TfgwPlugin, string>();
   private readonly lifecycles: RoleLifecycle[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -61,8 +78,9 @@ export class TfgwNode {
     for (const p of opts.plugins ?? []) this.use(p);
   }
 
-  /** Add and apply a plugin. Duplicate names fail with TFGW_ERR_PLUGIN_DUPLICATE. */
-  use(plugin: TfgwPlugin): this {
+  /** Add a plugin (applied at start). `key` identifies its config entry for reloads. Duplicate names fail with TFGW_ERR_PLUGIN_DUPLICATE. */
+  use(plugin: TfgwPlugin, key?: string): this {
+    if (key !== undefined) this.pluginKeys.set(plugin, key);
     if (this.state !== 'new') throw new TfgwError(ErrorCodes.PLUGIN_INVALID, `plugin "${plugin.name}" added after start`);
     if (!plugin || typeof plugin.name !== 'string' || typeof plugin.apply !== 'function') {
       throw new TfgwError(ErrorCodes.PLUGIN_INVALID, 'a plugin needs a string "name" and an "apply(node)" function');
@@ -96,13 +114,7 @@ export class TfgwNode {
         }
       }
     }
-    for (const p of this.plugins) {
-      try {
-        p.apply(this);
-      } catch (err) {
-        throw new TfgwError(asTfgwError(err, ErrorCodes.PLUGIN_INVALID).code, `plugin "${p.name}" failed to apply: ${asTfgwError(err).message}`, { cause: err });
-      }
-    }
+    for (const p of this.plugins) this.applyPlugin(p);
     this.config = this.hooks.config.call(this.config as Record<string, unknown>) as TfgwConfig;
     // Roles attach after plugins so plugins can tap hooks before any role uses them.
     const { attachRoles } = await import('./roles/attach');
@@ -115,6 +127,66 @@ export class TfgwNode {
       throw err;
     }
     this.state = 'running';
+  }
+
+  private applyPlugin(p: TfgwPlugin): void {
+    try {
+      this.scopes.run(p.name, () => p.apply(this));
+    } catch (err) {
+      throw new TfgwError(asTfgwError(err, ErrorCodes.PLUGIN_INVALID).code, `plugin "${p.name}" failed to apply: ${asTfgwError(err).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * Applies a new config to the running node. Plugins whose config entry is unchanged keep
+   * running; removed or changed ones run their own `shutdown` taps and lose their taps;
+   * new or changed ones are applied and run their own `start` taps; roles then take the new
+   * config (tokens, listeners, routes) keeping untouched sessions. The caller validates the
+   * config and resolves the plugins first, so an invalid config changes nothing.
+   */
+  async reload(config: TfgwConfig, next: Array<{ plugin: TfgwPlugin; key: string }>): Promise<ReloadResult> {
+    if (this.state !== 'running') throw new TfgwError(ErrorCodes.CONFIG, 'reload: the node is not running');
+    const names = new Set(next.map((n) => n.plugin.name));
+    for (const n of next) {
+      for (const dep of n.plugin.dependencies ?? []) {
+        if (!names.has(dep)) throw new TfgwError(ErrorCodes.PLUGIN_DEPENDENCY, `plugin "${n.plugin.name}" needs plugin "${dep}", which is not loaded`, { details: { plugin: n.plugin.name, dependency: dep } });
+      }
+    }
+    const nextByName = new Map(next.map((n) => [n.plugin.name, n]));
+    const removed = this.plugins.filter((p) => {
+      const n = nextByName.get(p.name);
+      if (!n) return true;
+      const key = this.pluginKeys.get(p);
+      return key === undefined ? n.plugin !== p : key !== n.key;
+    });
+    const removedNames = new Set(removed.map((p) => p.name));
+    const added = next.filter((n) => removedNames.has(n.plugin.name) || !this.plugins.some((p) => p.name === n.plugin.name));
+    for (const p of removed) {
+      try {
+        await this.scopes.callOwn(p.name, this.hooks.shutdown);
+      } catch (err) {
+        this.log.warn({ err, plugin: p.name }, 'reload: a removed plugin failed to shut down');
+      }
+      this.scopes.remove(p.name);
+      this.transports.removeOwnedBy(p.name);
+      this.services.removeOwnedBy(p.name);
+      this.plugins.splice(this.plugins.indexOf(p), 1);
+    }
+    for (const n of added) {
+      this.plugins.push(n.plugin);
+      this.pluginKeys.set(n.plugin, n.key);
+      this.applyPlugin(n.plugin);
+    }
+    this.config = this.hooks.config.call(config as Record<string, unknown>) as TfgwConfig;
+    for (const n of added) await this.scopes.callOwn(n.plugin.name, this.hooks.start);
+    const result: ReloadResult = {
+      added: added.map((n) => n.plugin.name),
+      removed: removed.map((p) => p.name),
+      kept: this.plugins.map((p) => p.name).filter((n) => !added.some((a) => a.plugin.name === n)),
+    };
+    for (const l of this.lifecycles) await l.reconfigure?.(this.config, result);
+    this.log.info(result, 'config reloaded');
+    return result;
   }
 
   /** Graceful stop: roles drain (GOAWAY) for up to `drainMs`, then `shutdown` taps run. */

@@ -14,10 +14,25 @@ export interface TransportEntry {
 /** Transports known to a node, looked up by URL scheme, never by name in the core. */
 export class TransportRegistry {
   private readonly entries: TransportEntry[] = [];
+  private readonly owners = new Map<TransportEntry, string | undefined>();
+
+  /** `owner` names the plugin whose `apply` is running, so a reload can remove its entries. */
+  constructor(private readonly owner: () => string | undefined = () => undefined) {}
 
   /** Add a transport (called from a plugin's `apply`). */
   add(entry: TransportEntry): void {
     this.entries.push(entry);
+    this.owners.set(entry, this.owner());
+  }
+
+  /** Remove the entries a plugin added (config reload). */
+  removeOwnedBy(plugin: string): void {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      if (this.owners.get(this.entries[i]) === plugin) {
+        this.owners.delete(this.entries[i]);
+        this.entries.splice(i, 1);
+      }
+    }
   }
 
   /** All registered transports. */
@@ -43,6 +58,10 @@ export class TransportRegistry {
  */
 export class ServiceRegistry {
   private readonly values = new Map<string, unknown>();
+  private readonly owners = new Map<string, string | undefined>();
+
+  /** `owner` names the plugin whose `apply` is running, so a reload can remove its values. */
+  constructor(private readonly owner: () => string | undefined = () => undefined) {}
 
   /** Provide a value under a key; a second provider for the same key is an error. */
   provide<T>(key: string, value: T): void {
@@ -50,6 +69,17 @@ export class ServiceRegistry {
       throw new TfgwError(ErrorCodes.PLUGIN_DUPLICATE, `"${key}" is already provided by another plugin`, { details: { key } });
     }
     this.values.set(key, value);
+    this.owners.set(key, this.owner());
+  }
+
+  /** Remove the values a plugin provided (config reload). */
+  removeOwnedBy(plugin: string): void {
+    for (const [key, owner] of this.owners) {
+      if (owner === plugin) {
+        this.owners.delete(key);
+        this.values.delete(key);
+      }
+    }
   }
 
   /** The value under a key, or undefined. */

@@ -20,7 +20,13 @@ export interface LoadedConfig {
  * Throws TFGW_ERR_CONFIG naming the file and the offending key.
  */
 export async function loadConfig(file?: string, cwd = process.cwd()): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('tfgw');
+  // JS configs are loaded fresh every time (no module cache), so a reload sees the new file.
+  const loadFresh = (filepath: string) => {
+    delete require.cache[require.resolve(filepath)];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(filepath);
+  };
+  const explorer = cosmiconfig('tfgw', { cache: false, loaders: { '.js': loadFresh, '.cjs': loadFresh } });
   let result;
   try {
     result = file ? await explorer.load(path.resolve(cwd, file)) : await explorer.search(cwd);

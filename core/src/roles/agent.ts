@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
-import type { AgentConfig, AgentServiceConfig } from '../config/types';
+import type { AgentConfig, AgentServiceConfig, TfgwConfig } from '../config/types';
 import { resolveLimits } from '../config/defaults';
 import { ErrorCodes, TfgwError, asTfgwError } from '../errors';
 import { CORE_STAGE, type StreamContext } from '../hooks';
@@ -38,36 +38,67 @@ interface LocalService {
 export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
   readonly name: string;
   readonly published = new Map<string, string>();
-  private readonly services: LocalService[];
-  private readonly allowlist: Allowlist;
-  private readonly reconnector: Reconnector;
+  private services: LocalService[];
+  private allowlist: Allowlist;
+  private reconnector: Reconnector;
+  private cfg: AgentConfig;
   private readonly assignedPorts = new Map<string, number>();
   private readonly maxHeaderBytes: number;
   private nextRegisterId = 1;
 
   constructor(private readonly node: TfgwNode, cfg: AgentConfig) {
     super();
+    this.cfg = cfg;
     this.name = cfg.name.toLowerCase();
-    this.services = (cfg.services ?? []).map((s: AgentServiceConfig, i) => {
+    this.services = Agent.localServices(cfg);
+    this.allowlist = new Allowlist(cfg.allow ?? []);
+    this.maxHeaderBytes = resolveLimits(node.config.gateway?.limits).controlMessageBytes;
+    this.reconnector = this.makeReconnector(cfg);
+    this.tapDefaults();
+    node.addLifecycle(this);
+  }
+
+  private static localServices(cfg: AgentConfig): LocalService[] {
+    return (cfg.services ?? []).map((s: AgentServiceConfig, i) => {
       const t = parseHostPort(s.target, `agent.services[${i}].target`);
       return { name: (s.name ?? '').toLowerCase(), protocol: s.protocol, host: t.host === '0.0.0.0' ? '127.0.0.1' : t.host, port: t.port, demandPort: s.port, options: s.options ?? {} };
     });
-    this.allowlist = new Allowlist(cfg.allow ?? []);
-    this.maxHeaderBytes = resolveLimits(node.config.gateway?.limits).controlMessageBytes;
-    const token = cfg.token ?? process.env.TFGW_TOKEN ?? '';
-    this.reconnector = new Reconnector(node, {
+  }
+
+  private makeReconnector(cfg: AgentConfig): Reconnector {
+    const r = new Reconnector(this.node, {
       server: cfg.server,
-      token,
+      token: cfg.token ?? process.env.TFGW_TOKEN ?? '',
       role: 'agent',
       name: this.name,
       transport: cfg.transport,
       minDelayMs: cfg.reconnect?.minDelayMs,
       maxDelayMs: cfg.reconnect?.maxDelayMs,
     });
-    for (const ev of ['connecting', 'retry', 'fatal', 'disconnected']) this.reconnector.on(ev, (a) => this.emit(ev, a));
-    this.reconnector.on('connected', (c: GatewayConnection) => this.onConnected(c));
-    this.tapDefaults();
-    node.addLifecycle(this);
+    for (const ev of ['connecting', 'retry', 'fatal', 'disconnected']) r.on(ev, (a) => this.emit(ev, a));
+    r.on('connected', (c: GatewayConnection) => this.onConnected(c));
+    return r;
+  }
+
+  /**
+   * Takes a reloaded config: a new allowlist applies at once; changed services are registered
+   * again on the live session; a changed server, token or transport reconnects. The agent's
+   * name cannot change without a restart.
+   */
+  async reconfigure(config: TfgwConfig): Promise<void> {
+    const next = config.agent;
+    if (!next || JSON.stringify(next) === JSON.stringify(this.cfg)) return;
+    const reconnect = next.server !== this.cfg.server || next.token !== this.cfg.token || JSON.stringify(next.transport) !== JSON.stringify(this.cfg.transport);
+    this.allowlist = new Allowlist(next.allow ?? []);
+    this.services = Agent.localServices(next);
+    this.cfg = next;
+    if (reconnect) {
+      await this.reconnector.stop(0);
+      this.reconnector = this.makeReconnector(next);
+      this.reconnector.start();
+    } else if (this.reconnector.current) {
+      void this.register(this.reconnector.current);
+    }
   }
 
   private tapDefaults(): void {
@@ -102,9 +133,13 @@ export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
   }
 
   private async onConnected(conn: GatewayConnection): Promise<void> {
-    const log = this.node.log;
-    log.info({ gateway: conn.welcome.sessionId, fqdn: conn.welcome.fqdn }, 'agent connected');
+    this.node.log.info({ gateway: conn.welcome.sessionId, fqdn: conn.welcome.fqdn }, 'agent connected');
     conn.session.on('stream', (s: MuxedStream) => this.onStream(s, conn.welcome.sessionId));
+    await this.register(conn);
+  }
+
+  private async register(conn: GatewayConnection): Promise<void> {
+    const log = this.node.log;
     const id = this.nextRegisterId++;
     conn.control.send({
       t: 'register',

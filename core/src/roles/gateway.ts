@@ -17,6 +17,10 @@ import type { Route, ServiceSpec, VisitorInfo } from '../route';
 import { createSession } from '../session';
 import type { SessionInfo } from '../session-info';
 import type { TransportConnection, TransportListener } from '../transport';
+import type { TransportEntry } from '../registry';
+import type { ReloadResult } from '../node';
+import type { TfgwConfig } from '../config/types';
+import { tokenId } from './token-auth';
 import type { GatewayApi } from './api';
 import type { PeerSession } from './peer-session';
 import { RouteImpl } from './route-impl';
@@ -37,10 +41,13 @@ export class Gateway implements GatewayApi, RoleLifecycle {
   readonly maxHeaderBytes: number;
   readonly hookTimeoutMs: number;
 
-  private readonly cfg: GatewayConfig;
+  private cfg: GatewayConfig;
+  private auth: ReturnType<typeof tokenAuthenticator>;
+  private allowCidrs: ReturnType<typeof parseCidr>[] = [];
+  private denyCidrs: ReturnType<typeof parseCidr>[] = [];
   private readonly limits: ReturnType<typeof resolveLimits>;
   private readonly sessionOpts: ReturnType<typeof resolveSession>;
-  private readonly listeners: TransportListener[] = [];
+  private readonly listeners = new Map<TransportEntry, TransportListener[]>();
   private readonly pendingConnections = new Set<MuxedSession>();
   private readonly peers = new Map<string, PeerSession>();
   private readonly agents = new Map<string, PeerSession>();
@@ -66,6 +73,8 @@ export class Gateway implements GatewayApi, RoleLifecycle {
     this.sessionOpts = resolveSession(config.session);
     this.maxHeaderBytes = this.limits.controlMessageBytes;
     this.hookTimeoutMs = this.limits.hookTimeoutMs;
+    this.auth = tokenAuthenticator(this.cfg.tokens ?? []);
+    this.setVisitorLists();
     this.tapDefaults();
     node.addLifecycle(this);
   }
@@ -74,10 +83,8 @@ export class Gateway implements GatewayApi, RoleLifecycle {
 
   private tapDefaults(): void {
     const hooks = this.node.hooks;
-    const tokens = this.cfg.tokens ?? [];
-    if (tokens.length === 0) this.node.log.warn('gateway.tokens is empty: no agent or client can log in');
-    const auth = tokenAuthenticator(tokens);
-    hooks.authenticate.tap({ name: 'core:tokens', stage: CORE_STAGE }, (req) => auth(req));
+    if ((this.cfg.tokens ?? []).length === 0) this.node.log.warn('gateway.tokens is empty: no agent or client can log in');
+    hooks.authenticate.tap({ name: 'core:tokens', stage: CORE_STAGE }, (req) => this.auth(req));
     hooks.register.tap({ name: 'core:ports', stage: CORE_STAGE }, (spec, ctx) => {
       if (spec.port !== undefined) {
         const pool = this.poolFor(spec.protocol);
@@ -88,15 +95,91 @@ export class Gateway implements GatewayApi, RoleLifecycle {
       }
       return spec;
     });
-    const allow = (this.cfg.visitors?.allow ?? []).map(parseCidr);
-    const deny = (this.cfg.visitors?.deny ?? []).map(parseCidr);
-    if (allow.length || deny.length) {
-      hooks.visitor.tap({ name: 'core:ip-filter', stage: CORE_STAGE }, (v) => {
-        if (deny.some((c) => cidrContains(c, v.address))) return { code: ErrorCodes.VISITOR_REJECTED, message: `visitor ${v.address} is in gateway.visitors.deny` };
-        if (allow.length && !allow.some((c) => cidrContains(c, v.address))) return { code: ErrorCodes.VISITOR_REJECTED, message: `visitor ${v.address} is not in gateway.visitors.allow` };
-        return undefined;
-      });
+    hooks.visitor.tap({ name: 'core:ip-filter', stage: CORE_STAGE }, (v) => {
+      if (this.denyCidrs.length && this.denyCidrs.some((c) => cidrContains(c, v.address))) return { code: ErrorCodes.VISITOR_REJECTED, message: `visitor ${v.address} is in gateway.visitors.deny` };
+      if (this.allowCidrs.length && !this.allowCidrs.some((c) => cidrContains(c, v.address))) return { code: ErrorCodes.VISITOR_REJECTED, message: `visitor ${v.address} is not in gateway.visitors.allow` };
+      return undefined;
+    });
+  }
+
+  private setVisitorLists(): void {
+    this.allowCidrs = (this.cfg.visitors?.allow ?? []).map(parseCidr);
+    this.denyCidrs = (this.cfg.visitors?.deny ?? []).map(parseCidr);
+  }
+
+  /**
+   * Takes a reloaded config: new tokens and visitor lists apply to new sessions and visitors;
+   * sessions whose token was removed are closed, all others stay up; listeners follow the
+   * transport list; routes whose protocol plugin changed are bound again on the same port.
+   * Zones, public addresses and port pools need a restart.
+   */
+  async reconfigure(config: TfgwConfig, _change: ReloadResult): Promise<void> {
+    const oldIds = new Set((this.cfg.tokens ?? []).map(tokenId));
+    this.cfg = config.gateway ?? {};
+    this.auth = tokenAuthenticator(this.cfg.tokens ?? []);
+    this.setVisitorLists();
+    const newIds = new Set((this.cfg.tokens ?? []).map(tokenId));
+    for (const peer of [...this.peers.values()]) {
+      if (oldIds.has(peer.principal.id) && !newIds.has(peer.principal.id)) {
+        this.node.log.info({ session: peer.id, agent: peer.name }, 'reload: token removed, closing its session');
+        peer.session.close(new TfgwError(ErrorCodes.AUTH, 'token removed by a config reload'));
+      }
     }
+    await this.syncListeners();
+    for (const route of [...this.routesByKey.values()]) {
+      const hook = this.node.hooks.expose.get(route.protocol);
+      const taps = (hook as unknown as { taps?: unknown[] } | undefined)?.taps ?? [];
+      const same = route.exposedBy !== undefined && taps.length === route.exposedBy.length && taps.every((t, i) => t === route.exposedBy![i]);
+      if (same) continue;
+      try {
+        await route.exposure?.release();
+      } catch {
+        // The old plugin may have closed its listener in its own shutdown already.
+      }
+      try {
+        const port = route.port;
+        if (port !== undefined) route.portHint = port;
+        await this.expose(route);
+        this.node.log.info({ route: route.id, url: route.url }, 'reload: route bound again');
+      } catch (err) {
+        this.node.log.warn({ route: route.id, code: asTfgwError(err).code }, `reload: route could not be bound again: ${asTfgwError(err).message}`);
+        await this.removeRoute(route, 'protocol plugin removed');
+      }
+    }
+  }
+
+  private async syncListeners(): Promise<void> {
+    const entries = this.node.transports.list();
+    for (const [entry, list] of [...this.listeners]) {
+      if (entries.includes(entry)) continue;
+      await Promise.all(list.map((l) => l.close().catch(() => undefined)));
+      this.listeners.delete(entry);
+    }
+    for (const entry of entries) if (!this.listeners.has(entry)) await this.listenOn(entry);
+  }
+
+  private async listenOn(entry: TransportEntry): Promise<void> {
+    const list: TransportListener[] = [];
+    this.listeners.set(entry, list);
+    for (const url of entry.listen) {
+      const listener = await entry.transport.listen({ url, options: entry.options }, (conn) => {
+        this.onConnection(conn).catch((err) => this.node.log.warn({ err }, 'connection failed'));
+      });
+      list.push(listener);
+      this.node.log.info({ transport: entry.transport.name, url: listener.address.url }, 'gateway listening');
+    }
+  }
+
+  /** Binds a route through the `expose` hook of its protocol. */
+  private async expose(route: RouteImpl): Promise<void> {
+    const hook = this.node.hooks.expose.get(route.protocol);
+    if (!hook) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `no plugin serves protocol "${route.protocol}" on this gateway`);
+    const exposure = await callHook(() => hook.promise(route), { name: `expose:${route.protocol}`, timeoutMs: this.hookTimeoutMs });
+    if (!exposure) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `no plugin serves protocol "${route.protocol}" on this gateway`);
+    route.exposure = exposure;
+    route.exposedBy = [...((hook as unknown as { taps: unknown[] }).taps ?? [])];
+    route.port = exposure.port;
+    route.url = exposure.url;
   }
 
   private poolFor(protocol: string): PortPool | undefined {
@@ -107,20 +190,13 @@ export class Gateway implements GatewayApi, RoleLifecycle {
   // ---- lifecycle ----
 
   async start(): Promise<void> {
-    for (const entry of this.node.transports.list()) {
-      for (const url of entry.listen) {
-        const listener = await entry.transport.listen({ url, options: entry.options }, (conn) => {
-          this.onConnection(conn).catch((err) => this.node.log.warn({ err }, 'connection failed'));
-        });
-        this.listeners.push(listener);
-        this.node.log.info({ transport: entry.transport.name, url: listener.address.url }, 'gateway listening');
-      }
-    }
+    for (const entry of this.node.transports.list()) await this.listenOn(entry);
   }
 
   async stop(drainMs: number): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.listeners.map((l) => l.close().catch(() => undefined)));
+    await Promise.all([...this.listeners.values()].flat().map((l) => l.close().catch(() => undefined)));
+    this.listeners.clear();
     for (const p of this.peers.values()) p.session.goAway();
     const deadline = Date.now() + drainMs;
     while (Date.now() < deadline && [...this.peers.values()].some((p) => p.session.stats.streams > (p.role === 'agent' ? 1 : 1))) {
@@ -374,13 +450,7 @@ export class Gateway implements GatewayApi, RoleLifecycle {
     const hostname = spec.name ? `${spec.name}.${peer.fqdn}` : peer.fqdn!;
     const route = new RouteImpl(peer.name!, spec.name, spec.protocol, hostname, peer.principal.id, spec.options ?? {}, spec.port, spec.portHint, this.maxHeaderBytes);
     route.peer = peer;
-    const hook = this.node.hooks.expose.get(spec.protocol);
-    if (!hook) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `no plugin serves protocol "${spec.protocol}" on this gateway`);
-    const exposure = await callHook(() => hook.promise(route), { name: `expose:${spec.protocol}`, timeoutMs: this.hookTimeoutMs });
-    if (!exposure) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `no plugin serves protocol "${spec.protocol}" on this gateway`);
-    route.exposure = exposure;
-    route.port = exposure.port;
-    route.url = exposure.url;
+    await this.expose(route);
     this.routesByKey.set(key, route);
     const list = this.hostIndex.get(hostname) ?? [];
     list.push(route);

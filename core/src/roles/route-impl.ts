@@ -13,6 +13,8 @@ export class RouteImpl implements Route {
   readonly stats: RouteStats = { visitors: 0, visitorsTotal: 0, bytesIn: 0, bytesOut: 0 };
   /** Set once the protocol plugin bound it. */
   exposure?: Exposure;
+  /** The `expose` taps when it was bound; a reload that changes them binds it again. */
+  exposedBy?: unknown[];
   /** The live agent session, undefined during grace. */
   peer?: PeerSession;
 
@@ -24,7 +26,7 @@ export class RouteImpl implements Route {
     readonly owner: string,
     readonly options: Record<string, unknown>,
     readonly requestedPort: number | undefined,
-    readonly portHint: number | undefined,
+    public portHint: number | undefined,
     private readonly maxHeaderBytes: number,
   ) {
     this.id = `${protocol}:${hostname}`;

@@ -52,6 +52,8 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
   private current: YamuxStream | undefined;
   private drainWaiters: YamuxStream[] = [];
   private unflushedReplies = 0;
+  /** Never below the connection's own high-water mark, or 'drain' (which needs it crossed) might never come. */
+  private readonly connHighWater: number;
 
   private readonly pings = new Map<number, PendingPing>();
   private nextPingId = 0;
@@ -78,6 +80,7 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
     this.opts = resolveYamuxOptions(options);
     this.nextId = this.opts.client ? 1 : 2;
     this.decoder = new FrameDecoder(this, this.opts.maxFrameBytes);
+    this.connHighWater = Math.max(CONN_HIGH_WATER, conn.writableHighWaterMark || 0);
     conn.on('data', this.onConnData);
     conn.on('drain', this.onConnDrain);
     conn.on('end', this.onConnEnd);
@@ -202,7 +205,7 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
 
   /** @internal */
   connBlocked(): boolean {
-    return this.conn.writableLength >= CONN_HIGH_WATER;
+    return this.conn.writableLength >= this.connHighWater;
   }
 
   /** @internal */
