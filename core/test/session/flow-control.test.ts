@@ -84,8 +84,12 @@ describe('yamux flow control', () => {
     }
   });
 
-  it('waits for the connection to drain instead of buffering without bound', async () => {
-    const { session, raw } = await res.rawPeer({ client: true, keepaliveMs: 0 });
+  it.each([
+    ['default', undefined],
+    ['a 4 MiB', 4 * 1024 * 1024],
+  ])('waits for the connection to drain instead of buffering without bound (%s connection high-water mark)', async (_name, hwm) => {
+    const { session, raw } = await res.rawPeer({ client: true, keepaliveMs: 0 }, hwm ? { writableHighWaterMark: hwm } : {});
+    const limit = Math.max(CONN_HIGH_WATER, hwm ?? 0);
     raw.socket.pause(); // the peer stops reading its socket
     const a = session.open();
     // the peer grants a huge window, so only the connection can hold the writer back
@@ -95,8 +99,8 @@ describe('yamux flow control', () => {
     const writing = writeChunks(a, data, 256 * 1024);
     const conn = (session as unknown as { conn: { writableLength: number } }).conn;
     await until(() => (a as unknown as { waitingDrain: boolean }).waitingDrain, 'stream waits for drain');
-    expect(conn.writableLength).toBeGreaterThanOrEqual(CONN_HIGH_WATER);
-    expect(conn.writableLength).toBeLessThan(CONN_HIGH_WATER + MAX_SEND_FRAME + 64);
+    expect(conn.writableLength).toBeGreaterThanOrEqual(limit);
+    expect(conn.writableLength).toBeLessThan(limit + MAX_SEND_FRAME + 64);
     raw.socket.resume();
     await writing;
     await until(() => raw.frames.some((f) => f.streamId === a.id && f.type === YamuxFrameType.WINDOW_UPDATE && (f.flags & YamuxFlag.FIN) !== 0), 'FIN arrived');

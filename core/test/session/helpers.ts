@@ -4,13 +4,13 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { createSession, encodeYamuxHeader, type YamuxOptions, type YamuxSession } from '@tfgw/core';
 
-/** A connected pair of real TCP sockets on 127.0.0.1. */
-export async function socketPair(): Promise<[net.Socket, net.Socket]> {
+/** A connected pair of real TCP sockets on 127.0.0.1; `opts` apply to the first (dialing) socket. */
+export async function socketPair(opts: net.SocketConstructorOpts & { writableHighWaterMark?: number } = {}): Promise<[net.Socket, net.Socket]> {
   const srv = net.createServer();
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
   const accepted = once(srv, 'connection') as Promise<[net.Socket]>;
-  const a = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1');
+  const a = net.connect({ ...opts, port: (srv.address() as net.AddressInfo).port, host: '127.0.0.1' });
   await once(a, 'connect');
   const [b] = await accepted;
   srv.close();
@@ -44,8 +44,8 @@ export class Resources {
   }
 
   /** A session on one end and a raw socket (a hand-driven peer) on the other. */
-  async rawPeer(opts: YamuxOptions): Promise<{ session: YamuxSession; raw: RawPeer }> {
-    const [a, b] = await socketPair();
+  async rawPeer(opts: YamuxOptions, socketOpts: Parameters<typeof socketPair>[0] = {}): Promise<{ session: YamuxSession; raw: RawPeer }> {
+    const [a, b] = await socketPair(socketOpts);
     this.socket(a);
     this.socket(b);
     const session = createSession(a, opts);

@@ -12,11 +12,11 @@
 import net from 'node:net';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { createSession, type MuxedStream } from '@tfgw/core';
+import { createSession, type MuxedStream, type YamuxStream } from '@tfgw/core';
 
 type Mode = 'yamux' | 'tcp' | 'relay';
 interface Ready { port: number }
-interface Done { bytes: number; ms: number }
+interface Done { bytes: number; ms: number; cpuMs: number; window?: number }
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 
@@ -35,13 +35,15 @@ async function receiver(mode: Mode, streams: number): Promise<void> {
   let bytes = 0;
   let start = 0;
   let ended = 0;
+  let window = 0;
   const count = (chunk: Buffer) => {
     if (start === 0) start = performance.now();
     bytes += chunk.length;
   };
   const finish = () => {
     if (++ended < streams) return;
-    process.send!({ bytes, ms: performance.now() - start } satisfies Done, () => process.exit(0));
+    const cpu = process.cpuUsage();
+    process.send!({ bytes, ms: performance.now() - start, cpuMs: (cpu.user + cpu.system) / 1000, window } satisfies Done, () => process.exit(0));
   };
   const srv = net.createServer((sock) => {
     sock.setNoDelay(true);
@@ -49,7 +51,10 @@ async function receiver(mode: Mode, streams: number): Promise<void> {
       createSession(sock, {
         client: false,
         onStream: (s: MuxedStream) => {
-          s.on('data', count);
+          s.on('data', (c: Buffer) => {
+            count(c);
+            window = Math.max(window, (s as YamuxStream).receiveWindow);
+          });
           s.on('end', finish);
           s.on('error', (e) => console.error('stream error', e));
         },
@@ -98,8 +103,10 @@ async function run(mode: Mode, mb: number, streams: number): Promise<void> {
   }
   const [done] = await donePromise;
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage();
+  const perGiB = (cpuMs: number) => ((cpuMs / done.bytes) * 2 ** 30).toFixed(0);
   const mbps = done.bytes / 1e6 / (ms / 1000);
-  console.log(`${mode.padEnd(6)} streams=${mode === 'yamux' ? streams : 1} ${(done.bytes / 2 ** 20).toFixed(0)} MiB in ${ms.toFixed(0)} ms: ${mbps.toFixed(0)} MB/s = ${((mbps * 8) / 1000).toFixed(2)} Gbit/s`);
+  console.log(`${mode.padEnd(6)} streams=${mode === 'yamux' ? streams : 1} ${(done.bytes / 2 ** 20).toFixed(0)} MiB in ${ms.toFixed(0)} ms: ${mbps.toFixed(0)} MB/s = ${((mbps * 8) / 1000).toFixed(2)} Gbit/s; CPU ms per GiB: sender ${perGiB((cpu.user + cpu.system) / 1000)}, receiver ${perGiB(done.cpuMs)}${done.window ? `, receive window grew to ${done.window / 1024} KiB` : ''}`);
   process.exit(0);
 }
 
