@@ -180,6 +180,43 @@ export function describeTransportCompliance(name: string, makeFixture: () => Tra
       expect(received.hash).toBe(sent);
     });
 
+    test('a reader that stops reading stops the writer: buffering is bounded', async () => {
+      let accepted!: (s: Duplex) => void;
+      const acceptedStream = new Promise<Duplex>((r) => (accepted = r));
+      const l = await listen((s) => {
+        s.pause();
+        accepted(s);
+      });
+      const { stream } = await dial(l);
+      const chunk = patternChunk(64 * 1024, 11);
+      stream.write(chunk);
+      const server = await acceptedStream;
+      let written = chunk.length;
+      const ceiling = 256 * 1024 * 1024;
+      // Only the absence of 'drain' shows a stalled writer; the wait bounds the loop and is
+      // never asserted on: a slow machine just stops earlier, which the byte check allows.
+      const drainedWithin = (ms: number): Promise<boolean> =>
+        new Promise((resolve) => {
+          const t = setTimeout(() => {
+            stream.off('drain', onDrain);
+            resolve(false);
+          }, ms);
+          const onDrain = (): void => {
+            clearTimeout(t);
+            resolve(true);
+          };
+          stream.once('drain', onDrain);
+        });
+      while (written < ceiling) {
+        written += chunk.length;
+        if (!stream.write(chunk) && !(await drainedWithin(1000))) break;
+      }
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+      stream.end();
+      const received = await readAll(server);
+      expect(received.length).toBe(written);
+    });
+
     test('half-close: the dialer ends, the listener still writes back, then ends', async () => {
       let serverSawEnd = false;
       const l = await listen(async (s) => {
