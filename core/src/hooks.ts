@@ -49,6 +49,28 @@ export interface ErrorContext {
   sessionId?: string;
 }
 
+/** One finished HTTP request, as protocol plugins report it. */
+export interface RequestLogEntry {
+  /** Epoch ms when the request arrived. */
+  time: number;
+  /** HTTP method. */
+  method: string;
+  /** Host asked for. */
+  host: string;
+  /** Path and query. */
+  path: string;
+  /** Response status sent to the visitor. */
+  status: number;
+  /** Response body bytes sent. */
+  bytes: number;
+  /** Milliseconds from request to the end of the response. */
+  durationMs: number;
+  /** Route id, when the host matched one. */
+  routeId?: string;
+  /** Visitor address. */
+  visitor?: string;
+}
+
 /** Stage at which core defaults tap, so plugins (stage 0) run first. */
 export const CORE_STAGE = 100;
 
@@ -87,6 +109,8 @@ export function createHooks() {
     ),
     /** Answer a DNS question; backends tap in stage order. Bail: first answer wins. Fail-closed (SERVFAIL). */
     resolve: new AsyncSeriesBailHook<[DnsQuestion], DnsAnswer | undefined>(['question']),
+    /** An HTTP request through the ingress finished (method, host, path, status, bytes, duration). Notification; the admin log and metrics tap it. */
+    requestLog: new SyncHook<[RequestLogEntry]>(['entry']),
     /** A visitor / client stream ended, with byte counts. Notification. */
     streamClose: new SyncHook<[StreamStats]>(['stats']),
     /** A peer session ended, with byte counts. Notification. */

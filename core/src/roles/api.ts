@@ -10,8 +10,18 @@ import type { Duplex } from 'node:stream';
 
 /** What plugins on a gateway may use (`node.gateway`). */
 export interface GatewayApi {
-  /** Zones this gateway is authoritative for (lower case, no trailing dot). */
+  /** Zones this gateway is authoritative for (lower case, no trailing dot): configured zones plus delegations. */
   readonly zones: readonly string[];
+  /**
+   * Treat a whole zone delegated to this gateway as an agent's: `www.<zone>` routes to the
+   * agent's service `www`, `<zone>` to its unnamed service. Fires nameAdded (kind
+   * `reservation`). TFGW_ERR_NAME_TAKEN when another owner holds the zone.
+   */
+  addDelegation(zone: string, agent: string, owner: string): void;
+  /** Remove a delegation (fires nameRemoved). */
+  removeDelegation(zone: string): boolean;
+  /** Delegated zones and the agent each maps to. */
+  delegations(): Array<{ zone: string; agent: string; owner: string }>;
   /** Public IPv4 / IPv6 addresses answered for tunnel names. */
   readonly publicAddresses: { readonly ipv4: readonly string[]; readonly ipv6: readonly string[] };
   /** Host printed in `host:port` addresses of TCP / UDP services. */

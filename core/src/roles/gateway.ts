@@ -34,7 +34,8 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  * connects visitors and clients to agents. Protocol plugins bind routes via `hooks.expose`.
  */
 export class Gateway implements GatewayApi, RoleLifecycle {
-  readonly zones: readonly string[];
+  private readonly configuredZones: readonly string[];
+  private readonly delegated = new Map<string, { agent: string; owner: string }>();
   readonly publicAddresses: { ipv4: string[]; ipv6: string[] };
   readonly publicHost: string;
   readonly ports: { tcp: PortPool; udp: PortPool };
@@ -61,7 +62,7 @@ export class Gateway implements GatewayApi, RoleLifecycle {
   constructor(private readonly node: TfgwNode) {
     const config = node.config;
     this.cfg = config.gateway ?? {};
-    this.zones = (this.cfg.zones ?? [config.zone ?? DEFAULT_ZONE]).map((z) => z.toLowerCase().replace(/\.$/, ''));
+    this.configuredZones = (this.cfg.zones ?? [config.zone ?? DEFAULT_ZONE]).map((z) => z.toLowerCase().replace(/\.$/, ''));
     const addrs = this.cfg.publicAddresses ?? ['127.0.0.1'];
     this.publicAddresses = { ipv4: addrs.filter((a) => !a.includes(':')), ipv6: addrs.filter((a) => a.includes(':')) };
     this.publicHost = this.cfg.publicHost ?? addrs[0] ?? '127.0.0.1';
@@ -522,6 +523,43 @@ export class Gateway implements GatewayApi, RoleLifecycle {
 
   // ---- GatewayApi ----
 
+  get zones(): readonly string[] {
+    return this.delegated.size ? [...this.configuredZones, ...this.delegated.keys()] : this.configuredZones;
+  }
+
+  addDelegation(zone: string, agent: string, owner: string): void {
+    const z = zone.toLowerCase().replace(/\.$/, '');
+    if (this.configuredZones.includes(z)) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${z}" is one of this gateway's own zones`);
+    const existing = this.delegated.get(z);
+    if (existing && existing.owner !== owner) throw new TfgwError(ErrorCodes.NAME_TAKEN, `the zone "${z}" is delegated to another owner`);
+    this.delegated.set(z, { agent: agent.toLowerCase(), owner });
+    if (!existing) this.addClaim({ fqdn: z, zone: z, owner, kind: 'reservation' });
+  }
+
+  removeDelegation(zone: string): boolean {
+    const z = zone.toLowerCase().replace(/\.$/, '');
+    if (!this.delegated.delete(z)) return false;
+    this.removeClaim(z);
+    return true;
+  }
+
+  delegations(): Array<{ zone: string; agent: string; owner: string }> {
+    return [...this.delegated].map(([zone, d]) => ({ zone, ...d }));
+  }
+
+  /** The route for a name inside a delegated zone: `SVC.<zone>` -> the agent's service SVC. */
+  private delegatedRoute(host: string, protocols: readonly string[]): Route | undefined {
+    for (const [zone, d] of this.delegated) {
+      if (host !== zone && !host.endsWith(`.${zone}`)) continue;
+      const service = host === zone ? '' : host.slice(0, -(zone.length + 1));
+      for (const proto of protocols) {
+        const r = this.routesByKey.get(RouteImpl.key(d.agent, service, proto));
+        if (r) return r;
+      }
+    }
+    return undefined;
+  }
+
   routes(): Route[] {
     return [...this.routesByKey.values()];
   }
@@ -543,7 +581,7 @@ export class Gateway implements GatewayApi, RoleLifecycle {
       const r = [...this.routesByKey.values()].find((x) => x.id === aliasId);
       if (r && protocols.includes(r.protocol)) return r;
     }
-    return undefined;
+    return this.delegated.size ? this.delegatedRoute(host, protocols) : undefined;
   }
 
   private wildcardAlias(host: string): string | undefined {
