@@ -15,6 +15,9 @@ import {
   type FrameParse,
 } from '@tfgw/core';
 
+/** The value type an arbitrary generates. */
+type ValueOf<A> = A extends fc.Arbitrary<infer T> ? T : never;
+
 /** Runs `fn` and returns the TfgwError code it threw, 'ok' when it returned, or rethrows anything else. */
 function outcome(fn: () => unknown): string {
   try {
@@ -39,7 +42,7 @@ describe('parseConnectResponse (HTTP CONNECT answers)', () => {
     minor: fc.constantFrom('0', '1'),
     tail: fc.uint8Array({ maxLength: 64 }),
   });
-  const build = (r: fc.infer<typeof response>): { head: Buffer; all: Buffer } => {
+  const build = (r: ValueOf<typeof response>): { head: Buffer; all: Buffer } => {
     const statusLine = `HTTP/1.${r.minor} ${r.status}${r.reason ? ` ${r.reason}` : ''}`;
     const head = Buffer.from([statusLine, ...r.headers.map(([k, v]) => `${k}: ${v}`), '', ''].join(r.eol), 'latin1');
     return { head, all: Buffer.concat([head, Buffer.from(r.tail)]) };
@@ -99,7 +102,7 @@ describe('SOCKS5 messages', () => {
     fc.domain().map((d) => ({ atyp: 3, bytes: Buffer.concat([Buffer.from([d.length]), Buffer.from(d)]), text: d })),
   );
   const reply = fc.record({ rep: fc.integer({ min: 0, max: 255 }), addr: boundAddress, port: fc.integer({ min: 0, max: 65535 }), tail: fc.uint8Array({ maxLength: 32 }) });
-  const encode = (r: fc.infer<typeof reply>): Buffer => {
+  const encode = (r: ValueOf<typeof reply>): Buffer => {
     const port = Buffer.alloc(2);
     port.writeUInt16BE(r.port);
     return Buffer.concat([Buffer.from([5, r.rep, 0, r.addr.atyp]), r.addr.bytes, port]);
