@@ -13,7 +13,6 @@ const TOOLS = [
   { check: 'dig', pkg: 'dnsutils' },
   { check: 'named-checkzone', pkg: 'bind9-utils' },
   { check: 'curl', pkg: 'curl' },
-  { check: 'microsocks', pkg: 'microsocks' },
   { check: 'openssl', pkg: 'openssl' },
   { check: 'go', pkg: 'golang-go' },
   { check: 'microsocks', pkg: 'microsocks' },
