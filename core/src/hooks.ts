@@ -111,6 +111,10 @@ export function createHooks() {
     resolve: new AsyncSeriesBailHook<[DnsQuestion], DnsAnswer | undefined>(['question']),
     /** An HTTP request through the ingress finished (method, host, path, status, bytes, duration). Notification; the admin log and metrics tap it. */
     requestLog: new SyncHook<[RequestLogEntry]>(['entry']),
+    /** A blocking hook refused something (hook name, the rejection). Notification; metrics count it. */
+    rejected: new SyncHook<[string, Rejection]>(['hook', 'rejection']),
+    /** A DNS query was answered (type, rcode, transport). Notification; metrics count it. */
+    dnsQuery: new SyncHook<[{ type: string; rcode: string; transport: 'udp' | 'tcp' }]>(['query']),
     /** A visitor / client stream ended, with byte counts. Notification. */
     streamClose: new SyncHook<[StreamStats]>(['stats']),
     /** A peer session ended, with byte counts. Notification. */

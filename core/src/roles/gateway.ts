@@ -224,6 +224,7 @@ export class Gateway implements GatewayApi, RoleLifecycle {
     if (!rejection && this.peers.size + this.pendingConnections.size >= this.limits.sessions) {
       rejection = { code: ErrorCodes.LIMIT, message: `gateway.limits.sessions (${this.limits.sessions}) reached` };
     }
+    if (rejection) this.node.hooks.rejected.call('connection', rejection);
     if (rejection || this.stopping) {
       log.warn({ code: rejection?.code ?? ErrorCodes.SESSION_CLOSED }, `connection refused: ${rejection?.message ?? 'gateway is stopping'}`);
       if (conn.duplex) conn.duplex.destroy();
@@ -301,8 +302,11 @@ export class Gateway implements GatewayApi, RoleLifecycle {
     } catch (err) {
       answer = { code: ErrorCodes.AUTH, message: asTfgwError(err).message };
     }
-    if (!answer) fail(ErrorCodes.AUTH, 'no authenticator accepted the token');
-    if (isRejection(answer)) fail(answer.code, answer.message);
+    if (!answer) answer = { code: ErrorCodes.AUTH, message: 'no authenticator accepted the token' };
+    if (isRejection(answer)) {
+      this.node.hooks.rejected.call('authenticate', answer);
+      fail(answer.code, answer.message);
+    }
     const principal = answer as Principal;
     if (principal.role !== hello.role) fail(ErrorCodes.AUTH, `token is for role ${principal.role}`);
 
@@ -419,6 +423,7 @@ export class Gateway implements GatewayApi, RoleLifecycle {
       } catch (err) {
         const e = asTfgwError(err, ErrorCodes.BAD_MESSAGE);
         this.node.log.warn({ agent: peer.name, service: label, code: e.code }, `registration refused: ${e.message}`);
+        this.node.hooks.rejected.call('register', { code: e.code, message: e.message });
         answer.errors.push({ service: String(raw?.name ?? ''), protocol: String(raw?.protocol ?? ''), code: e.code, message: e.message });
       }
     }
@@ -658,13 +663,16 @@ export class Gateway implements GatewayApi, RoleLifecycle {
   }
 
   async admitVisitor(visitor: VisitorInfo): Promise<Rejection | undefined> {
+    let rejection: Rejection | undefined;
     try {
-      return await callHook(() => this.node.hooks.visitor.promise(visitor), { name: 'visitor', timeoutMs: this.hookTimeoutMs });
+      rejection = await callHook(() => this.node.hooks.visitor.promise(visitor), { name: 'visitor', timeoutMs: this.hookTimeoutMs });
     } catch (err) {
       const e = asTfgwError(err);
       this.node.hooks.error.call(e, { source: 'hook:visitor' });
-      return { code: e.code, message: e.message };
+      rejection = { code: e.code, message: e.message };
     }
+    if (rejection) this.node.hooks.rejected.call('visitor', rejection);
+    return rejection;
   }
 
   async pipeVisitor(route: Route, visitor: Duplex, stream: MuxedStream): Promise<SpliceResult> {
