@@ -2,7 +2,8 @@ import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import { ErrorCodes, TfgwError, acceptStream, type AgentApi, type Logger, type MuxedStream, type StreamHeader } from '@tfgw/core';
-import { DatagramDecoder, encodeDatagram } from './datagram-framer';
+import { DatagramBatcher } from './datagram-batcher';
+import { DatagramDecoder } from './datagram-framer';
 
 async function connectedSocket(host: string, port: number): Promise<dgram.Socket> {
   let address = host;
@@ -58,11 +59,8 @@ export async function relayUdpStream(agent: AgentApi, stream: MuxedStream, heade
       stream.destroy();
     }
   });
-  socket.on('message', (msg) => {
-    if (stream.writableLength > maxBufferedBytes || !stream.writable) return;
-    if (msg.length > 65507) return;
-    stream.write(encodeDatagram(msg));
-  });
+  const batcher = new DatagramBatcher(stream, maxBufferedBytes);
+  socket.on('message', (msg) => batcher.push(msg));
   // ICMP "port unreachable" surfaces as ECONNREFUSED on a connected socket: a UDP service
   // that is down loses datagrams, as UDP would; the association stays.
   socket.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,6 +1,7 @@
 import type dgram from 'node:dgram';
 import type { MuxedStream } from '@tfgw/core';
-import { DatagramDecoder, encodeDatagram } from './datagram-framer';
+import { DatagramBatcher } from './datagram-batcher';
+import { DatagramDecoder } from './datagram-framer';
 
 /** Limits an association obeys (from the plugin and service options). */
 export interface AssociationLimits {
@@ -35,6 +36,7 @@ export class Association {
   endingSince = 0;
 
   private queue: Buffer[] = [];
+  private batcher?: DatagramBatcher;
 
   constructor(
     /** Map key: `address|port`. */
@@ -53,13 +55,8 @@ export class Association {
   /** A datagram from the visitor. */
   fromVisitor(msg: Buffer): void {
     if (this.state === 'open') {
-      const s = this.stream!;
-      if (s.writableLength > this.limits.maxBufferedBytes || !s.writable) {
-        this.dropped++;
-        return;
-      }
-      this.bytesIn += msg.length;
-      s.write(encodeDatagram(msg));
+      if (this.batcher!.push(msg)) this.bytesIn += msg.length;
+      else this.dropped++;
     } else if (this.state === 'pending') {
       if (this.queue.length < this.limits.pendingDatagrams) this.queue.push(msg);
       else this.dropped++;
@@ -75,6 +72,7 @@ export class Association {
   attach(stream: MuxedStream, onClose: () => void, onBadFrame: (err: Error) => void): void {
     this.stream = stream;
     this.state = 'open';
+    this.batcher = new DatagramBatcher(stream, this.limits.maxBufferedBytes);
     const decoder = new DatagramDecoder((d) => {
       this.bytesOut += d.length;
       this.lastSeen = Date.now();

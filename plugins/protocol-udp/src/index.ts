@@ -4,6 +4,7 @@ import { resolveUdpOptions, type UdpPluginOptions } from './options';
 import { UdpExposure } from './udp-exposure';
 
 export { MAX_DATAGRAM, DATAGRAM_HEADER_BYTES, encodeDatagram, datagramHeader, DatagramDecoder } from './datagram-framer';
+export { DatagramBatcher, BATCH_FLUSH_BYTES } from './datagram-batcher';
 export { UDP_DEFAULTS, resolveUdpOptions, type UdpPluginOptions, type ResolvedUdpOptions } from './options';
 export { UdpExposure } from './udp-exposure';
 export { relayUdpStream } from './agent-relay';
