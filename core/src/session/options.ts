@@ -21,7 +21,9 @@ export interface YamuxOptions {
   maxPendingOpens?: number;
   /**
    * Largest DATA frame accepted; a larger one closes the session with TFGW_ERR_FRAME_TOO_LARGE.
-   * At least 256 KiB, because a spec peer may send a whole initial window in one frame.
+   * At least 256 KiB, because a spec peer may send a whole initial window in one frame
+   * (tfgw itself never sends frames above 256 KiB; Go's hashicorp/yamux sends up to the
+   * whole window it was granted, so keep this at or above `maxWindow` for such peers).
    * @default 16777216
    */
   maxFrameBytes?: number;

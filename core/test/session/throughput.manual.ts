@@ -78,7 +78,7 @@ async function connect(port: number): Promise<net.Socket> {
 
 async function run(mode: Mode, mb: number, streams: number): Promise<void> {
   const total = mb * 1024 * 1024;
-  const child = fork(__filename, ['--receiver', mode === 'relay' ? 'tcp' : mode, String(mode === 'yamux' ? streams : 1)], { stdio: 'inherit' });
+  const child = fork(__filename, ['--receiver', mode === 'relay' ? 'tcp' : mode, String(mode === 'yamux' ? streams : 1)], { stdio: 'inherit', execArgv: process.env.TP_CHILD_ARGS ? process.env.TP_CHILD_ARGS.split(' ') : [] });
   const [ready] = (await once(child, 'message')) as [Ready];
   const donePromise = once(child, 'message') as Promise<[Done]>;
   const t0 = performance.now();
