@@ -49,6 +49,7 @@ describe('protocol-http through the real CLI', () => {
   let victimOrigin: Awaited<ReturnType<typeof origin>>;
   const procs: CliProcess[] = [];
   let victim: CliProcess;
+  let cfgAgent: CliProcess;
   const slowStarted: Array<() => void> = [];
   const VICTIM_CHUNK = patternChunk(64 * 1024, 77);
   let down: number;
@@ -101,6 +102,7 @@ describe('protocol-http through the real CLI', () => {
         'cfg',
         [
           { name: 'auth', protocol: 'http', target: `127.0.0.1:${main.port}`, options: { basicAuth: 'alice:s3cret' } },
+          { name: 'bad', protocol: 'http', target: `127.0.0.1:${main.port}`, options: { requestHeaders: { 'x-a': 'line\r\nbreak' } } },
           {
             name: 'rewrite',
             protocol: 'http',
@@ -114,6 +116,7 @@ describe('protocol-http through the real CLI', () => {
     ]);
     procs.push(demo, cfg, v);
     victim = v;
+    cfgAgent = cfg;
     await demo.waitFor(/^http\s+http:\/\/down\.demo\.tfgw\.localhost:\d+\/ -> /);
     await demo.waitFor(/^http\s+http:\/\/demo\.tfgw\.localhost:\d+\/ -> /);
     await cfg.waitFor(/^http\s+http:\/\/auth\.cfg\.tfgw\.localhost:\d+\/ /);
@@ -220,6 +223,18 @@ describe('protocol-http through the real CLI', () => {
     const r = await request(gw.http, 'bad host!', '/');
     expect(r.status).toBe(400);
     expect(r.headers['x-tfgw-error']).toBe('TFGW_ERR_BAD_HOST');
+  });
+
+  test('a request head over maxHeaderBytes gets 431', async () => {
+    const r = await curl(gw.http, 'www.demo.tfgw.localhost', '/', ['-H', `X-Big: ${'a'.repeat(20000)}`]);
+    expect(r.status).toBe(431);
+  });
+
+  test('a service with bad HTTP options is refused at registration, naming the option', async () => {
+    const line = await cfgAgent.waitFor(/^error http:bad TFGW_ERR_CONFIG: /);
+    expect(line.input).toContain('options.requestHeaders.x-a');
+    const r = await curl(gw.http, 'bad.cfg.tfgw.localhost', '/');
+    expect(r.status).toBe(404);
   });
 
   test('a service that is down gets 502 saying the service is unreachable', async () => {

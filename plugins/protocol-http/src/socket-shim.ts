@@ -12,9 +12,10 @@ const SHIMMED = Symbol('tfgw.socketShim');
  * socket), and no-op `setNoDelay` / `setKeepAlive` / `ref` / `unref` (the stream's session
  * owns the real socket). Like a `net.Socket` without `allowHalfOpen`, the stream ends its
  * own side once the peer ended, so a pooled stream the service closed leaves the pool.
- * The stream is changed in place and returned; no data is copied.
+ * The stream is changed in place and returned; no data is copied. With `pooled` (streams of
+ * an http.Agent), bytes arriving while no request owns the stream destroy it.
  */
-export function asSocketLike(stream: Duplex): SocketLike {
+export function asSocketLike(stream: Duplex, opts: { pooled?: boolean } = {}): SocketLike {
   const s = stream as SocketLike & { [SHIMMED]?: true };
   if (s[SHIMMED]) return s;
   s[SHIMMED] = true;
@@ -43,7 +44,12 @@ export function asSocketLike(stream: Duplex): SocketLike {
   s.setKeepAlive = () => s as unknown as net.Socket;
   s.ref = () => s as unknown as net.Socket;
   s.unref = () => s as unknown as net.Socket;
-  s.on('data', () => timer?.refresh());
+  s.on('data', () => {
+    timer?.refresh();
+    // A pooled stream that receives bytes while no request owns it has a service that sent
+    // more than it framed: never let those bytes be read as the next visitor's answer.
+    if (opts.pooled && (s as { _httpMessage?: unknown })._httpMessage == null) s.destroy();
+  });
   s.on('end', () => {
     if (!s.writableEnded) s.end();
   });

@@ -37,7 +37,7 @@ export class RouteStreamAgent extends http.Agent {
   override createConnection(options: http.ClientRequestArgs & { tfgwVisitor?: VisitorInfo }, callback: (err: Error | null, stream?: Duplex) => void): Duplex | undefined {
     const visitor: VisitorInfo = options.tfgwVisitor ?? { address: '0.0.0.0', port: 0, protocol: 'http', route: this.route, hostname: this.route.hostname };
     this.route.connect(visitor).then(
-      (stream) => callback(null, asSocketLike(stream)),
+      (stream) => callback(null, asSocketLike(stream, { pooled: true })),
       (err: Error) => callback(err),
     );
     return undefined;
