@@ -38,19 +38,28 @@ export class StreamOpener {
     }
   }
 
-  /** Opens a stream of `protocol` to `target`; on refusal logs and throws the TfgwError. */
+  /**
+   * Opens a stream of `protocol` to `target` within `connectTimeoutMs` (waiting for the
+   * gateway session included); on refusal logs and throws the TfgwError (TFGW_ERR_TIMEOUT
+   * when the time ran out). A stream that arrives after the deadline is closed.
+   */
   async open(target: IngressTarget, protocol: 'tcp' | 'udp', ctx: OpenContext): Promise<MuxedStream> {
     const header: StreamHeader = { protocol, agent: target.agent, ...(target.target !== undefined ? { target: target.target } : { service: target.service }) };
-    const signal = AbortSignal.timeout(this.connectTimeoutMs);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.connectTimeoutMs);
+    const opening = this.client.connect(header, abort.signal);
+    const deadline = new Promise<never>((_, reject) =>
+      abort.signal.addEventListener('abort', () => reject(new TfgwError(ErrorCodes.TIMEOUT, `no answer within ${this.connectTimeoutMs} ms (connectTimeoutMs)`)), { once: true }),
+    );
     try {
-      const stream = await this.client.connect(header, signal);
+      const stream = await Promise.race([opening, deadline]);
       this.log.debug({ ingress: ctx.ingress, from: ctx.from, to: describeTarget(target), protocol }, `${ctx.ingress}: ${ctx.from} -> ${ctx.asked} connected`);
       return stream;
     } catch (err) {
-      const e = signal.aborted && !(err instanceof TfgwError && err.code !== ErrorCodes.TIMEOUT)
-        ? new TfgwError(ErrorCodes.TIMEOUT, `no answer within ${this.connectTimeoutMs} ms (connectTimeoutMs)`, { cause: err })
-        : err;
-      throw this.refused(e, ctx, target);
+      opening.then((late) => late.destroy(), () => undefined);
+      throw this.refused(err, ctx, target);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -62,14 +62,23 @@ export interface ResolvedForward {
 
 /** Options after validation, with defaults applied. */
 export interface ResolvedOptions {
+  /** SOCKS5 listen address, when on. */
   socks?: Endpoint;
+  /** Credentials the SOCKS5 server requires. */
   socksAuth?: IngressCredentials;
+  /** HTTP proxy listen address, when on. */
   httpProxy?: Endpoint;
+  /** Credentials the HTTP proxy requires. */
   httpProxyAuth?: IngressCredentials;
+  /** Port forwards. */
   forwards: ResolvedForward[];
+  /** Zone override (lower case, no trailing dot). */
   zone?: string;
+  /** See {@link ClientIngressOptions.handshakeTimeoutMs}. */
   handshakeTimeoutMs: number;
+  /** See {@link ClientIngressOptions.connectTimeoutMs}. */
   connectTimeoutMs: number;
+  /** See {@link ClientIngressOptions.udpIdleTimeoutMs}. */
   udpIdleTimeoutMs: number;
 }
 
