@@ -10,6 +10,8 @@ import {
   YamuxFrameType,
   YamuxGoAwayCode,
   encodeYamuxHeader,
+  resolveYamuxOptions,
+  YAMUX_DEFAULTS,
   type MuxedStream,
   type YamuxSession,
 } from '@tfgw/core';
@@ -31,6 +33,45 @@ async function barrier(raw: RawPeer, opaque: number): Promise<void> {
 function closeError(session: YamuxSession): Promise<TfgwError | undefined> {
   return (once(session, 'close') as Promise<[TfgwError | undefined]>).then(([e]) => e);
 }
+
+describe('yamux options', () => {
+  it('fills the documented defaults', () => {
+    expect(resolveYamuxOptions({ client: true })).toMatchObject({ client: true, ...YAMUX_DEFAULTS });
+    expect(YAMUX_DEFAULTS).toMatchObject({
+      initialWindow: 256 * 1024,
+      maxWindow: 16 * 1024 * 1024,
+      maxStreams: 65536,
+      maxPendingOpens: 1024,
+      maxFrameBytes: 16 * 1024 * 1024,
+      keepaliveMs: 15000,
+      keepaliveTimeoutMs: 30000,
+    });
+  });
+
+  it('rejects nonsense with TFGW_ERR_CONFIG naming the option (property)', () => {
+    const bad: Array<[string, number]> = [
+      ['initialWindow', YAMUX_INITIAL_WINDOW - 1],
+      ['maxWindow', YAMUX_INITIAL_WINDOW - 1],
+      ['maxStreams', 0],
+      ['maxPendingOpens', -1],
+      ['maxFrameBytes', 1000],
+      ['keepaliveMs', 1.5],
+      ['keepaliveTimeoutMs', 0],
+    ];
+    for (const [key, value] of bad) {
+      expect(() => resolveYamuxOptions({ client: false, [key]: value })).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, details: expect.objectContaining({ path: key }) }));
+    }
+    fc.assert(
+      fc.property(fc.constantFrom(...bad.map(([k]) => k)), fc.oneof(fc.double(), fc.integer({ min: -10, max: 0 })), (key, value) => {
+        try {
+          resolveYamuxOptions({ client: true, [key]: value });
+        } catch (err) {
+          expect((err as TfgwError).code).toBe(ErrorCodes.CONFIG);
+        }
+      }),
+    );
+  });
+});
 
 describe('yamux limits', () => {
   it('maxStreams: open() throws TFGW_ERR_STREAM_LIMIT, an inbound SYN over the limit is reset', async () => {
