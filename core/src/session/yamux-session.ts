@@ -198,6 +198,16 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
   }
 
   /** @internal */
+  cork(): void {
+    this.conn.cork();
+  }
+
+  /** @internal */
+  uncork(): void {
+    this.conn.uncork();
+  }
+
+  /** @internal */
   sendControl(type: number, flags: number, streamId: number, value: number): void {
     if (this.isClosed) return;
     this.conn.write(encodeHeader(type, flags, streamId, value));

@@ -18,6 +18,10 @@ export interface StreamHost {
   readonly rttMs: number | undefined;
   /** Writes one DATA frame (header + payload, payload not copied). */
   sendData(streamId: number, payload: Buffer): void;
+  /** Holds writes so several frames leave in one `writev`; pairs with {@link uncork}. */
+  cork(): void;
+  /** Releases what {@link cork} held. */
+  uncork(): void;
   /** Writes one header-only frame. */
   sendControl(type: number, flags: number, streamId: number, value: number): void;
   /** True while the connection has buffered enough that data writes should wait for 'drain'. */
@@ -158,6 +162,8 @@ export class YamuxStream extends Duplex implements MuxedStream {
     if (p === null) return;
     const host = this.host;
     let off = this.pendingOff;
+    const batch = p.length - off > MAX_SEND_FRAME;
+    if (batch) host.cork();
     while (off < p.length) {
       if (this.sendAvail === 0) break;
       if (host.connBlocked()) {
@@ -169,6 +175,7 @@ export class YamuxStream extends Duplex implements MuxedStream {
       this.sendAvail -= n;
       off += n;
     }
+    if (batch) host.uncork();
     this.pendingOff = off;
     if (off < p.length) return;
     const cb = this.pendingCb!;
