@@ -230,11 +230,25 @@ export async function helloServer(): Promise<{ port: number; close: () => Promis
       req.on('end', () => res.end(`got ${n} bytes`));
     } else res.end('hello from www');
   });
+  // `Upgrade: echo` on /echo: 101, then every byte comes back (an upgraded protocol in miniature).
+  const upgraded = new Set<import('node:stream').Duplex>();
+  srv.on('upgrade', (req, socket, head) => {
+    if (req.url !== '/echo' || req.headers.upgrade !== 'echo') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+    if (head.length) socket.write(head);
+    socket.pipe(socket);
+  });
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
   return {
     port: (srv.address() as net.AddressInfo).port,
     close: async () => {
+      for (const s of upgraded) s.destroy();
       srv.closeAllConnections();
       await new Promise<void>((r) => srv.close(() => r()));
     },

@@ -1,6 +1,7 @@
 // End to end: `tfgw client` SOCKS5, HTTP proxy and TCP forwards against a real gateway and
 // agent (CLI processes), driven by real curl and the `socks` package; every refusal checked
 // by its SOCKS5 reply code, HTTP status and the client's log line with the error code.
+import net from 'node:net';
 import { once } from 'node:events';
 import { echoServer, freePort } from '../helpers/net';
 import type { CliProcess } from '../helpers/cli';
@@ -83,6 +84,21 @@ describe('tfgw client: SOCKS5, HTTP proxy and TCP forwards', () => {
     it('curl -p -x (HTTP CONNECT) reaches it', async () => {
       const r = await curl(['-p', '-x', `http://127.0.0.1:${ports.http}`, `http://www.demo.${ZONE}/`]);
       expect(r).toMatchObject({ status: 200, body: 'hello from www' });
+    });
+
+    it('an absolute-URI upgrade through the HTTP proxy is tunnelled (origin-form upstream)', async () => {
+      const socket = net.connect(ports.http, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(`GET http://www.demo.${ZONE}/echo HTTP/1.1\r\nHost: www.demo.${ZONE}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n`);
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => (text += c));
+      await new Promise<void>((resolve) => socket.on('data', () => text.includes('\r\n\r\n') && resolve()));
+      expect(text).toMatch(/^HTTP\/1\.1 101 /);
+      text = '';
+      socket.end('after the upgrade');
+      await once(socket, 'end');
+      expect(text).toBe('after the upgrade');
     });
 
     it('the socks package reaches a TCP echo service (port ignored for services)', async () => {
