@@ -1,7 +1,7 @@
 import { ErrorCodes, TfgwError, type TfgwPlugin } from '@tfgw/core';
 import { readProxyProtocol, resolveTcpOptions, type TcpPluginOptions } from './options';
 import { TcpPortExposure } from './port-exposure';
-import { dialWithProxyHeader, proxyProtocolServices } from './proxy-protocol-dial';
+import { dialWithProxyHeader, proxyProtocolServices, type ProxiedServices } from './proxy-protocol-dial';
 import type { VisitorContext } from './serve-visitor';
 import { SniRouter } from './sni-router';
 
@@ -28,7 +28,7 @@ export default function protocolTcp(options: TcpPluginOptions = {}): TfgwPlugin 
   const opts = resolveTcpOptions(options);
   const ports = new Set<TcpPortExposure>();
   let sni: SniRouter | undefined;
-  let proxied = new Map<string, 1 | 2>();
+  let proxied: ProxiedServices | undefined;
   return {
     name: PLUGIN_NAME,
     apply(node) {
@@ -66,11 +66,10 @@ export default function protocolTcp(options: TcpPluginOptions = {}): TfgwPlugin 
 
       for (const protocol of ['tcp', 'tls']) {
         node.hooks.stream.for(protocol).tapPromise(PLUGIN_NAME, async (stream, header, ctx) => {
-          if (ctx.role !== 'agent' || !node.agent || header.service === undefined || proxied.size === 0) return undefined;
-          const key = `${header.service.toLowerCase()}/${header.protocol}`;
-          const version = proxied.get(key);
-          if (version === undefined) return undefined;
-          return dialWithProxyHeader(node.agent, stream, header, version, key, log);
+          if (ctx.role !== 'agent' || !node.agent || !proxied || proxied.none) return undefined;
+          const svc = proxied.versionFor(header);
+          if (!svc) return undefined;
+          return dialWithProxyHeader(node.agent, stream, header, svc.version, svc.key, log);
         });
       }
 

@@ -4,18 +4,37 @@ import { parseIpPort } from './address';
 import { readProxyProtocol } from './options';
 import { encodeProxyHeader, type ProxyAddress } from './proxy-protocol';
 
+/** The agent's own services with the PROXY protocol version each asks for (if any). */
+export interface ProxiedServices {
+  /** The version for the service a stream header names, chosen as `agent.resolveTarget` chooses it. */
+  versionFor(header: StreamHeader): { version: 1 | 2; key: string } | undefined;
+  /** True when no service asks for PROXY protocol (the stream tap then does nothing). */
+  readonly none: boolean;
+}
+
 /**
- * The PROXY protocol version of each of the agent's own services that asks for one, keyed
- * `name/protocol`. Read from `agent.services[i].options.proxyProtocol`; a bad value throws
- * TFGW_ERR_CONFIG naming the key.
+ * Reads `agent.services[i].options.proxyProtocol` of every service; a bad value throws
+ * TFGW_ERR_CONFIG naming the key. The lookup mirrors the core's target choice: the service
+ * of that name and protocol, else (for a non-UDP stream, e.g. a client's `tcp` stream to a
+ * `tls` service) the first non-UDP service of that name.
  */
-export function proxyProtocolServices(services: readonly AgentServiceConfig[] | undefined): Map<string, 1 | 2> {
-  const map = new Map<string, 1 | 2>();
-  (services ?? []).forEach((s, i) => {
-    const v = readProxyProtocol(s.options, `agent.services[${i}].options.proxyProtocol`);
-    if (v !== undefined) map.set(`${(s.name ?? '').toLowerCase()}/${s.protocol}`, v);
-  });
-  return map;
+export function proxyProtocolServices(services: readonly AgentServiceConfig[] | undefined): ProxiedServices {
+  const list = (services ?? []).map((s, i) => ({
+    name: (s.name ?? '').toLowerCase(),
+    protocol: s.protocol,
+    version: readProxyProtocol(s.options, `agent.services[${i}].options.proxyProtocol`),
+  }));
+  const none = list.every((s) => s.version === undefined);
+  return {
+    none,
+    versionFor(header) {
+      if (none || header.service === undefined) return undefined;
+      const name = header.service.toLowerCase();
+      const candidates = list.filter((s) => s.name === name);
+      const svc = candidates.find((s) => s.protocol === header.protocol) ?? (header.protocol !== 'udp' ? candidates.find((s) => s.protocol !== 'udp') : undefined);
+      return svc?.version === undefined ? undefined : { version: svc.version, key: `${svc.name}/${svc.protocol}` };
+    },
+  };
 }
 
 /** The gateway address the visitor reached, from the published URL when it names an IP. */

@@ -32,7 +32,19 @@ describe('protocol-tcp options', () => {
     expect(() => readProxyProtocol({ proxyProtocol: 3 }, 'agent.services[0].options.proxyProtocol')).toThrow(
       expect.objectContaining({ code: 'TFGW_ERR_CONFIG', details: { path: 'agent.services[0].options.proxyProtocol' } }),
     );
-    expect(proxyProtocolServices([{ name: 'Web', protocol: 'tcp', target: '1.2.3.4:80', options: { proxyProtocol: 2 } }, { protocol: 'tls', target: 'a:1' }])).toEqual(new Map([['web/tcp', 2]]));
+    const svcs = proxyProtocolServices([
+      { name: 'Web', protocol: 'tcp', target: '1.2.3.4:80', options: { proxyProtocol: 2 } },
+      { protocol: 'tls', target: 'a:1' },
+      { name: 'secure', protocol: 'tls', target: 'a:2', options: { proxyProtocol: 1 } },
+    ]);
+    expect(svcs.none).toBe(false);
+    expect(svcs.versionFor({ protocol: 'tcp', service: 'WEB' })).toEqual({ version: 2, key: 'web/tcp' });
+    expect(svcs.versionFor({ protocol: 'tls', service: '' })).toBeUndefined();
+    // a client's tcp stream to a tls service gets the header the service expects
+    expect(svcs.versionFor({ protocol: 'tcp', service: 'secure' })).toEqual({ version: 1, key: 'secure/tls' });
+    expect(svcs.versionFor({ protocol: 'udp', service: 'secure' })).toBeUndefined();
+    expect(svcs.versionFor({ protocol: 'tcp', target: '1.2.3.4:80' })).toBeUndefined();
+    expect(proxyProtocolServices([{ protocol: 'tcp', target: 'a:1' }]).none).toBe(true);
   });
 
   it('builds fatal alert records', () => {
