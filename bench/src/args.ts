@@ -43,7 +43,7 @@ export function parseArgs(argv: string[], known: string[]): RunOptions & { help:
   }
   if (!Number.isFinite(o.reps)) o.reps = o.quick ? 1 : 3;
   if (!Number.isFinite(o.seconds)) o.seconds = o.quick ? 2 : 5;
-  // Profiling a scenario implies running it.
-  if (o.profile && o.scenarios.length > 0 && !o.scenarios.includes(o.profile)) o.scenarios.push(o.profile);
+  // Profiling a scenario implies running it (alone, when no scenario is named).
+  if (o.profile && !o.scenarios.includes(o.profile)) o.scenarios.push(o.profile);
   return o;
 }

@@ -5,6 +5,7 @@ import { Scope } from './procs';
 import { CpuMeter } from './proc-stats';
 import { ensureTools } from './debian-tools';
 import { PROFILE_DIR } from './tfgw';
+import { summarizeProfiles } from './profile-summary';
 import type { RunOptions, Scenario, ScenarioContext, ScenarioResult, System } from './types';
 
 /** A system that failed this many measurements is not tried again in this scenario. */
@@ -21,12 +22,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
 
-/** Profiles present in the profile dir now (to report the new ones). */
-function listProfiles(): Set<string> {
+/** Profiles in the profile dir with their modification times (to report the fresh ones). */
+function listProfiles(): Map<string, number> {
   try {
-    return new Set(fs.readdirSync(PROFILE_DIR));
+    return new Map(fs.readdirSync(PROFILE_DIR).map((f) => [f, fs.statSync(path.join(PROFILE_DIR, f)).mtimeMs]));
   } catch {
-    return new Set();
+    return new Map();
   }
 }
 
@@ -48,7 +49,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
   const scope = new Scope(path.join(dir, 'logs'));
   const profile = opts.profile === scenario.name;
   const ctx: ScenarioContext = { opts, seconds: opts.seconds, reps: opts.reps, dir, scope, profile, log: (m) => log(`  ${m}`) };
-  const profilesBefore = profile ? listProfiles() : new Set<string>();
+  const profilesBefore = profile ? listProfiles() : new Map<string, number>();
   // Generous bound per measurement: tool run time plus start-up and tear-down slack.
   const perMeasurementMs = (opts.seconds + 60) * 1000 + (scenario.name === 'scale' ? 300_000 : 0);
   try {
@@ -94,8 +95,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
     await scope.close(profile ? 15000 : 3000);
   }
   if (profile) {
-    const fresh = [...listProfiles()].filter((f) => !profilesBefore.has(f));
-    log(fresh.length ? `  CPU profiles (open in Chrome DevTools > Performance, or speedscope): ${fresh.map((f) => path.join(PROFILE_DIR, f)).join(', ')}` : `  no CPU profile was written to ${PROFILE_DIR} (did tfgw exit cleanly on SIGTERM?)`);
+    const fresh = [...listProfiles()].filter(([f, t]) => profilesBefore.get(f) !== t).map(([f]) => path.join(PROFILE_DIR, f));
+    log(fresh.length ? `  CPU profiles (open in Chrome DevTools > Performance, or https://www.speedscope.app):\n${fresh.map((f) => `    ${f}`).join('\n')}\n${summarizeProfiles(fresh).join('\n')}` : `  no CPU profile was written to ${PROFILE_DIR} (did tfgw exit cleanly on SIGTERM?)`);
   }
   result.commands = [...new Set(result.commands)];
   result.wallSeconds = (Date.now() - t0) / 1000;

@@ -76,16 +76,19 @@ export interface Gateway {
   udpPool: number;
 }
 
-/** Node arguments in front of the CLI: `--cpu-prof` when profiling. */
-function nodeArgs(ctx: ScenarioContext): string[] {
+/**
+ * Node arguments in front of the CLI: under `--profile`, `--cpu-prof` into bench/results/profiles
+ * with a file name that says which scenario and role it is (the latest run overwrites).
+ */
+function nodeArgs(ctx: ScenarioContext, role: string): string[] {
   if (!ctx.profile) return [];
   fs.mkdirSync(PROFILE_DIR, { recursive: true });
-  return ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR];
+  return ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${path.basename(ctx.dir).replace(/-[^-]+$/, '')}-${role}.cpuprofile`];
 }
 
 /** The tfgw command line for the report, with `tfgw` in place of `node core/dist/cli.js`. */
 export function displayCommand(p: Proc): string {
-  return p.commandLine.replace(/^\S+ (?:--cpu-prof --cpu-prof-dir \S+ )?\S*core\/dist\/cli\.js/, 'tfgw').replace(/\/tmp\/[^\s/]+\/[^\s]*\/(\S+)/g, '<tmp>/$1');
+  return p.commandLine.replace(/^\S+ (?:--cpu-prof --cpu-prof-dir \S+ --cpu-prof-name \S+ )?\S*core\/dist\/cli\.js/, 'tfgw').replace(/\/tmp\/[^\s/]+\/[^\s]*\/(\S+)/g, '<tmp>/$1');
 }
 
 /** Plugin short name -> workspace folder. */
@@ -157,7 +160,7 @@ export async function startGateway(ctx: ScenarioContext, plugins: string[], fdLi
   };
   const configFile = path.join(ctx.dir, 'tfgw.config.js');
   fs.writeFileSync(configFile, `// written by the tfgw bench\nmodule.exports = ${JSON.stringify(config, null, 2)};\n`);
-  const proc = ctx.scope.start('tfgw-gateway', process.execPath, [...nodeArgs(ctx), CLI, '--config', configFile], { fdLimit, cwd: ctx.dir });
+  const proc = ctx.scope.start('tfgw-gateway', process.execPath, [...nodeArgs(ctx, 'gateway'), CLI, '--config', configFile], { fdLimit, cwd: ctx.dir });
   const tcpListeners = [
     ...Object.entries(transports).filter(([t]) => t !== 'quic').map(([, p]) => p as number),
     ...(plugins.includes('protocol-http') ? [ports.http] : []),
@@ -219,7 +222,7 @@ export interface Agent {
  */
 export async function startAgent(ctx: ScenarioContext, gw: Gateway, t: TransportName, name: string, serviceFlags: string[], expect: number, fdLimit?: number): Promise<Agent> {
   const url = serverUrl(gw, t);
-  const args = [...nodeArgs(ctx), CLI, 'agent', '--server', url, '--token', AGENT_TOKEN, '--name', name, '--log-level', 'warn', ...transportFlags(gw, t), ...serviceFlags];
+  const args = [...nodeArgs(ctx, `agent-${t}`), CLI, 'agent', '--server', url, '--token', AGENT_TOKEN, '--name', name, '--log-level', 'warn', ...transportFlags(gw, t), ...serviceFlags];
   const proc = ctx.scope.start(`tfgw-agent-${t}`, process.execPath, args, { fdLimit, cwd: ctx.dir });
   const deadline = Date.now() + 30000;
   for (;;) {
@@ -249,7 +252,7 @@ export function addressPort(a: string): number {
  * until every local forward port accepts connections.
  */
 export async function startClient(ctx: ScenarioContext, gw: Gateway, t: TransportName, forwards: Array<{ local: number; target: string }>): Promise<Proc> {
-  const args = [...nodeArgs(ctx), CLI, 'client', '--server', serverUrl(gw, t), '--token', CLIENT_TOKEN, '--log-level', 'warn', ...transportFlags(gw, t)];
+  const args = [...nodeArgs(ctx, `client-${t}`), CLI, 'client', '--server', serverUrl(gw, t), '--token', CLIENT_TOKEN, '--log-level', 'warn', ...transportFlags(gw, t)];
   for (const f of forwards) args.push('--forward', `127.0.0.1:${f.local}=${f.target}`);
   const proc = ctx.scope.start(`tfgw-client-${t}`, process.execPath, args, { cwd: ctx.dir });
   await whileAlive(proc, Promise.all(forwards.map((f) => waitForPort(f.local, 20000))), 'its forward ports listened');
