@@ -10,6 +10,9 @@ import { parseStreamHeader, type StreamReply } from './messages';
  */
 export async function openDataStream(session: MuxedSession, header: StreamHeader, maxHeaderBytes: number, signal?: AbortSignal): Promise<MuxedStream> {
   const stream = session.open();
+  // A session closed with an error destroys its streams with one; whoever holds the stream
+  // later adds its own listener, this one keeps an unowned moment from crashing the process.
+  stream.on('error', ignore);
   writeFrame(stream, header);
   const onAbort = () => stream.destroy(new TfgwError(ErrorCodes.TIMEOUT, 'stream open aborted'));
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -27,8 +30,11 @@ export async function openDataStream(session: MuxedSession, header: StreamHeader
   }
 }
 
+const ignore = () => undefined;
+
 /** Reads and validates the header of an incoming data stream. */
 export async function readStreamHeader(stream: MuxedStream, maxHeaderBytes: number): Promise<StreamHeader> {
+  stream.on('error', ignore);
   const raw = await readFrame(stream, maxHeaderBytes);
   const header = parseStreamHeader(raw);
   if (!header) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'malformed stream header');
