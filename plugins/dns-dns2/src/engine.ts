@@ -99,7 +99,8 @@ export class DnsEngine {
       }
       const ednsClass = q.edns ? (q.edns.dnssecOk ? 2 : 1) : 0;
       const key = cacheKey(ednsClass, q.qtype, q.wireKey);
-      const hit = this.cache.get(key);
+      // the key covers name, type and EDNS class; other classes and EDNS versions take the slow path
+      const hit = q.qclass === CLASS_IN && (!q.edns || q.edns.version === 0) ? this.cache.get(key) : undefined;
       if (hit) {
         this.stats.cacheHits++;
         return this.patch(hit, msg, q, transport);
@@ -133,7 +134,7 @@ export class DnsEngine {
       return this.encodeError(msg, q, RCODE.SERVFAIL);
     }
     const entry = this.encode(msg, q, answer ?? refused());
-    if (generation === this.authority.generation && this.mayCache(answer)) this.cache.set(key, entry);
+    if (q.qclass === CLASS_IN && generation === this.authority.generation && this.mayCache(answer)) this.cache.set(key, entry);
     return this.patch(entry, msg, q, transport);
   }
 
