@@ -110,6 +110,8 @@ export type NativeFailure =
   | 'local-closed'
   /** The connection is gone (reason reported elsewhere). */
   | 'connection-lost'
+  /** The peer answered with a stateless reset: it has no state for this connection. */
+  | 'stateless-reset'
   /** Anything else (handshake failure, stateless reset, ...). */
   | 'other';
 
@@ -119,13 +121,16 @@ export type NativeFailure =
  * so the text of the pinned version is what we have.
  */
 export function classifyNativeError(err: unknown): NativeFailure {
-  const msg = err instanceof Error ? err.message : String(err);
+  // Not `instanceof Error`: errors made by the addon may come from another realm (vm, jest).
+  const m = (err as { message?: unknown } | null)?.message;
+  const msg = typeof m === 'string' ? m : String(err);
   if (msg.startsWith('stream reset by peer')) return 'stream-reset';
   if (msg.startsWith('sending stopped by peer')) return 'stream-stopped';
   if (msg === 'timed out') return 'timeout';
   if (msg.startsWith('closed by peer')) return 'peer-closed';
   if (msg === 'closed' || msg === 'closed stream' || msg === 'server closed') return 'local-closed';
   if (msg === 'connection lost') return 'connection-lost';
+  if (msg === 'reset by peer') return 'stateless-reset';
   return 'other';
 }
 

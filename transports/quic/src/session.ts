@@ -30,8 +30,10 @@ export interface QuicSessionInit {
  * TFGW_ERR_TIMEOUT. Ping and go-away ride on streams marked by their first byte
  * (see {@link StreamKind}).
  *
- * Events: `'stream'` (MuxedStream), `'close'` (err?) once. A close the peer asked for, or
- * ours without an error, carries no error.
+ * Events: `'stream'` (MuxedStream) for each stream the peer opens (with no listener they
+ * are refused), `'goaway'` (0) when the peer announces it accepts no new streams,
+ * `'close'` (err?) once. A close the peer asked for, or ours without an error, carries no
+ * error. `close()` is immediate, as in QUIC: bytes not yet sent are dropped.
  */
 export class QuicSession extends EventEmitter implements MuxedSession {
   private readonly connection: NativeConnection;
@@ -58,6 +60,11 @@ export class QuicSession extends EventEmitter implements MuxedSession {
   /** True once closed. */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** True after the peer sent go-away: `open()` throws TFGW_ERR_GOAWAY. */
+  get goneAway(): boolean {
+    return this.remoteGoAway;
   }
 
   /** Live counters (payload bytes of data streams, open data streams, last ping). */
@@ -214,9 +221,12 @@ export class QuicSession extends EventEmitter implements MuxedSession {
         );
         return;
       case StreamKind.GOAWAY:
-        this.remoteGoAway = true;
         native.stopRead();
         native.finishWrite();
+        if (!this.remoteGoAway) {
+          this.remoteGoAway = true;
+          this.emit('goaway', 0);
+        }
         return;
       default:
         discard(native);
@@ -235,6 +245,10 @@ export class QuicSession extends EventEmitter implements MuxedSession {
       );
     } else if (kind === 'peer-closed' || kind === 'local-closed') {
       this.finish();
+    } else if (kind === 'stateless-reset') {
+      this.finish(
+        new TfgwError(ErrorCodes.SESSION_CLOSED, `QUIC peer ${this.init.remoteAddress} no longer knows this connection (stateless reset: it restarted or timed us out)`, { cause: err }),
+      );
     } else {
       this.finish(new TfgwError(ErrorCodes.SESSION_CLOSED, `QUIC connection to ${this.init.remoteAddress} ended: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
     }

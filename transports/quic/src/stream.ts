@@ -43,18 +43,25 @@ export class QuicMuxedStream extends Duplex implements MuxedStream {
   private readonly counters: ByteCounters;
   private readonly onClosed: (stream: QuicMuxedStream) => void;
   private reading = false;
+  /** The consumer asked (_read) and nothing was pushed since. */
+  private wanted = false;
+  /** A chunk read ahead (null: the FIN), waiting for the consumer. */
+  private held?: Buffer | null;
+  /** The native read side is over (FIN or error). */
+  private readDone = false;
 
   constructor(init: QuicStreamInit) {
     super({ allowHalfOpen: true, readableHighWaterMark: STREAM_HIGH_WATER_MARK, writableHighWaterMark: STREAM_HIGH_WATER_MARK });
     this.id = init.id;
     this.counters = init.counters;
     this.onClosed = init.onClosed;
-    if (init.native instanceof Promise) {
+    if ('then' in init.native) {
       this.pending = init.native;
       // Keep an early failure from being an unhandled rejection; _construct reports it.
       this.pending.catch(() => undefined);
     } else {
       this.native = init.native;
+      this.pump();
     }
   }
 
@@ -72,31 +79,58 @@ export class QuicMuxedStream extends Duplex implements MuxedStream {
       (native) => {
         this.native = native;
         callback();
+        this.pump();
       },
       (err) => callback(streamError(err, 'open')),
     );
   }
 
   override _read(): void {
+    if (this.held !== undefined) {
+      const chunk = this.held;
+      this.held = undefined;
+      this.deliver(chunk);
+    } else {
+      this.wanted = true;
+    }
+    this.pump();
+  }
+
+  /**
+   * Keep one native read in flight whenever nothing is held, even while the consumer is
+   * not asking: that is how a peer reset or FIN is noticed on an idle stream. At most one
+   * chunk beyond the readable buffer is held, so memory stays bounded and QUIC flow control
+   * holds the sender back.
+   */
+  private pump(): void {
     const native = this.native;
-    if (this.reading || !native) return;
+    if (this.reading || this.held !== undefined || this.readDone || !native) return;
     this.reading = true;
     native.read(READ_CHUNK).then(
       (chunk) => {
         this.reading = false;
         if (this.destroyed) return;
-        if (chunk === null) {
-          this.push(null);
-          return;
+        const buf = chunk === null ? null : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        if (buf === null) this.readDone = true;
+        if (this.wanted) {
+          this.wanted = false;
+          this.deliver(buf);
+        } else {
+          this.held = buf;
         }
-        this.counters.bytesIn += chunk.byteLength;
-        this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        this.pump();
       },
       (err) => {
         this.reading = false;
+        this.readDone = true;
         this.destroy(streamError(err, 'read'));
       },
     );
+  }
+
+  private deliver(chunk: Buffer | null): void {
+    if (chunk !== null) this.counters.bytesIn += chunk.length;
+    this.push(chunk);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -162,9 +162,11 @@ function nativeConfig(o: ResolvedQuicOptions, identity: QuicIdentity): NativeCon
 async function handshake(pending: Promise<NativeConnection>, timeoutMs: number, target: string, signal?: AbortSignal): Promise<NativeConnection> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  if (signal?.aborted) pending.then((c) => c.abort(), () => undefined);
+  signal?.throwIfAborted();
   const stop = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TfgwError(ErrorCodes.TIMEOUT, `QUIC handshake with ${target} did not finish within ${timeoutMs} ms`, { details: { timeoutMs, target } })), timeoutMs);
-    onAbort = () => reject(signal!.reason instanceof Error ? signal!.reason : new TfgwError(ErrorCodes.TIMEOUT, `QUIC dial to ${target} aborted`));
+    onAbort = () => reject(signal!.reason ?? new TfgwError(ErrorCodes.TIMEOUT, `QUIC dial to ${target} aborted`));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
   let stopped = false;

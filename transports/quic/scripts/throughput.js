@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * Loopback throughput and ping of the QUIC transport: the raw native layer vs the wrapper.
+ * Usage (after `npx tsc -b transports/quic`):
+ *   node transports/quic/scripts/throughput.js [MiB=512] [chunkKiB=64] [rounds=3]
+ * Prints MB/s (10^6 bytes/s) for each round and the median, and ping p50/p99 over 2000 pings.
+ */
+'use strict';
+const crypto = require('node:crypto');
+const { once } = require('node:events');
+const { finished } = require('node:stream/promises');
+const { QuicTransport, QUIC_DEFAULTS, generateIdentity } = require('../dist');
+const { loadNative } = require('../dist/native');
+const { READ_CHUNK } = require('../dist/stream');
+
+const MiB = Number(process.argv[2] ?? 512);
+const chunkKiB = Number(process.argv[3] ?? 64);
+const rounds = Number(process.argv[4] ?? 3);
+const total = MiB * 1024 * 1024;
+const chunk = crypto.randomBytes(chunkKiB * 1024);
+
+function nativeConfig(native) {
+  return native.createConfig({
+    privateKeyProto: generateIdentity().privateKeyProto,
+    handshakeTimeout: QUIC_DEFAULTS.handshakeTimeoutMs,
+    maxIdleTimeout: QUIC_DEFAULTS.idleTimeoutMs,
+    keepAliveInterval: QUIC_DEFAULTS.keepaliveMs,
+    maxConcurrentStreamLimit: QUIC_DEFAULTS.maxStreams,
+    maxStreamData: QUIC_DEFAULTS.streamWindow,
+    maxConnectionData: QUIC_DEFAULTS.connectionWindow,
+    receiveBufferSize: QUIC_DEFAULTS.socketBuffer,
+    sendBufferSize: QUIC_DEFAULTS.socketBuffer,
+  });
+}
+
+async function raw() {
+  const native = loadNative();
+  const server = native.createServer(nativeConfig(native), '127.0.0.1', 0);
+  const client = native.createClient(nativeConfig(native), 4);
+  const accepted = server.inboundConnection();
+  const cc = await client.outboundConnection('127.0.0.1', server.port());
+  const sc = await accepted;
+  const t0 = process.hrtime.bigint();
+  const s = await cc.outboundStream();
+  const inbound = sc.inboundStream();
+  const writer = (async () => {
+    for (let left = total; left > 0; ) {
+      const c = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      await s.write(c);
+      left -= c.length;
+    }
+    s.finishWrite();
+  })();
+  const r = await inbound;
+  let got = 0;
+  for (;;) {
+    const c = await r.read(READ_CHUNK);
+    if (c === null) break;
+    got += c.length;
+  }
+  await writer;
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  cc.abort();
+  client.abort();
+  await server.abort();
+  if (got !== total) throw new Error(`raw: got ${got} of ${total}`);
+  return total / secs / 1e6;
+}
+
+async function pair() {
+  const t = new QuicTransport({ insecure: true });
+  let resolveServer;
+  const serverSession = new Promise((r) => (resolveServer = r));
+  const listener = await t.listen({ url: new URL('quic://127.0.0.1:0'), options: {} }, (c) => resolveServer(c.session));
+  const dialed = await t.dial({ url: new URL(listener.address.url), options: {} });
+  return { listener, client: dialed.session, server: await serverSession };
+}
+
+async function wrapped() {
+  const { listener, client, server } = await pair();
+  const t0 = process.hrtime.bigint();
+  const done = new Promise((resolve, reject) => {
+    server.once('stream', (s) => {
+      let got = 0;
+      s.on('data', (d) => (got += d.length));
+      s.on('end', () => {
+        s.end();
+        resolve(got);
+      });
+      s.on('error', reject);
+    });
+  });
+  const s = client.open();
+  for (let left = total; left > 0; ) {
+    const c = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    left -= c.length;
+    if (!s.write(c)) await once(s, 'drain');
+  }
+  s.end();
+  s.resume();
+  const got = await done;
+  await finished(s);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  client.close();
+  await listener.close();
+  if (got !== total) throw new Error(`wrapper: got ${got} of ${total}`);
+  return total / secs / 1e6;
+}
+
+async function pings() {
+  const { listener, client } = await pair();
+  for (let i = 0; i < 100; i++) await client.ping();
+  const rtts = [];
+  for (let i = 0; i < 2000; i++) rtts.push(await client.ping());
+  rtts.sort((a, b) => a - b);
+  client.close();
+  await listener.close();
+  return { p50: rtts[1000], p99: rtts[1980] };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+(async () => {
+  console.log(`node ${process.version}, ${MiB} MiB per run, app chunk ${chunkKiB} KiB, ${rounds} rounds (alternating)`);
+  const r = [];
+  const w = [];
+  for (let i = 0; i < rounds; i++) {
+    r.push(await raw());
+    w.push(await wrapped());
+    console.log(`round ${i + 1}: raw ${r[i].toFixed(1)} MB/s, wrapper ${w[i].toFixed(1)} MB/s`);
+  }
+  const mr = median(r);
+  const mw = median(w);
+  console.log(`median: raw ${mr.toFixed(1)} MB/s, wrapper ${mw.toFixed(1)} MB/s, wrapper/raw ${((mw / mr) * 100).toFixed(0)}%`);
+  const p = await pings();
+  console.log(`ping (wrapper, PING stream round trip): p50 ${(p.p50 * 1000).toFixed(0)} us, p99 ${(p.p99 * 1000).toFixed(0)} us`);
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
