@@ -121,6 +121,8 @@ export function createHooks() {
     sessionClose: new SyncHook<[SessionInfo, SessionCloseInfo]>(['session', 'info']),
     /** Something failed that did not stop the node. Notification. */
     error: new SyncHook<[Error, ErrorContext]>(['error', 'context']),
+    /** Stop accepting new work (close listening sockets, keep open connections): the start of a graceful stop, before roles drain. Notification; errors are logged. */
+    stopping: new SyncHook<[]>([]),
     /** Stop I/O. Ordered async; errors are logged, every tap runs. */
     shutdown: new AsyncSeriesHook<[]>([]),
   });

@@ -189,10 +189,15 @@ export class TfgwNode {
     return result;
   }
 
-  /** Graceful stop: roles drain (GOAWAY) for up to `drainMs`, then `shutdown` taps run. */
+  /** Graceful stop: `stopping` taps run, roles drain (GOAWAY) for up to `drainMs`, then `shutdown` taps run. */
   async stop(drainMs = 5000): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
+    try {
+      this.hooks.stopping.call();
+    } catch (err) {
+      this.log.warn({ err }, 'a stopping tap failed');
+    }
     await Promise.all(this.lifecycles.map((l) => l.stop(drainMs).catch((err) => this.log.warn({ err }, 'role stop failed'))));
     try {
       await this.hooks.shutdown.promise();
