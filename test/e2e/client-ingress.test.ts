@@ -202,6 +202,19 @@ describe('tfgw client: SOCKS5, HTTP proxy and TCP forwards', () => {
     });
   });
 
+  it('SIGTERM: the client stops accepting local connections, lets an open tunnel finish, exits 0', async () => {
+    const socksPort = await freePort();
+    const p = await stack.client(['--socks', `127.0.0.1:${socksPort}`]);
+    const open = await socksConnect(socksPort, `echo.demo.${ZONE}`, 7);
+    expect(open.reply).toBeUndefined();
+    const exited = p.stop('SIGTERM');
+    await p.waitFor(/stopping: no new connections, draining/);
+    const late = await socksConnect(socksPort, `echo.demo.${ZONE}`, 7);
+    expect(late.socket).toBeUndefined();
+    expect((await roundTrip(open.socket!, Buffer.from('still flowing'))).toString()).toBe('still flowing');
+    expect(await exited).toBe(0);
+  });
+
   it('a bad --socks address is a usage error naming the key (exit 2)', async () => {
     const p = runCli(['client', '--server', stack.server, '--token', CLIENT_TOKEN, '--socks', 'nonsense']);
     const code = p.child.exitCode ?? (await once(p.child, 'exit'))[0];

@@ -28,6 +28,9 @@ export const PLUGIN_NAME = 'client-ingress';
 
 /** Something local that listens and can be closed. */
 interface Ingress {
+  /** Stop taking new connections / associations; open ones go on. */
+  stopAccepting(): void;
+  /** End everything. */
   close(): Promise<void>;
 }
 
@@ -35,8 +38,8 @@ interface Ingress {
  * Local ingresses of the client role: a SOCKS5 server (CONNECT, UDP ASSOCIATE), an HTTP
  * proxy (CONNECT and absolute-URI requests) and fixed TCP / UDP port forwards, all opening
  * streams with `node.client.connect`. Options are validated here (TFGW_ERR_CONFIG naming the
- * key); listeners start in a `start` tap when the node has the client role and close in
- * `shutdown`. On a node without the client role the plugin does nothing.
+ * key); listeners start in a `start` tap when the node has the client role, stop accepting in
+ * `stopping` (open connections drain with the client's session) and close in `shutdown`. On a node without the client role the plugin does nothing.
  */
 export default function clientIngress(options: ClientIngressOptions = {}): TfgwPlugin {
   const opts = resolveOptions(options);
@@ -75,6 +78,10 @@ export default function clientIngress(options: ClientIngressOptions = {}): TfgwP
           await Promise.all(running.splice(0).map((i) => i.close()));
           throw err;
         }
+      });
+      // Graceful stop: no new local connections while the client drains, then close the rest.
+      node.hooks.stopping.tap(PLUGIN_NAME, () => {
+        for (const i of running) i.stopAccepting();
       });
       node.hooks.shutdown.tapPromise(PLUGIN_NAME, async () => {
         await Promise.all(running.splice(0).map((i) => i.close().catch((err) => log.warn({ err }, 'closing a local ingress failed'))));

@@ -6,6 +6,8 @@ import { ErrorCodes, TfgwError, formatEndpoint, type Endpoint } from '@tfgw/core
 export interface TcpIngressListener {
   /** Where it actually listens (port 0 resolved). */
   readonly address: Endpoint;
+  /** Stop accepting; open sockets go on. */
+  stopAccepting(): void;
   /** Stop accepting and destroy every open socket. */
   close(): Promise<void>;
 }
@@ -39,10 +41,14 @@ export async function listenTcp(
   }
   server.on('error', () => undefined);
   const bound = server.address() as net.AddressInfo;
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
   return {
     address: { host: bound.address, port: bound.port },
+    stopAccepting() {
+      if (server.listening) server.close();
+    },
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) server.close();
       for (const s of sockets) s.destroy();
       await closed;
     },

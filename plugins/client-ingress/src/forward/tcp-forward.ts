@@ -24,6 +24,11 @@ export class TcpForward {
     return this.listener.address;
   }
 
+  /** Stop accepting new connections; open ones go on. */
+  stopAccepting(): void {
+    this.listener?.stopAccepting();
+  }
+
   /** Stop listening and end every connection. */
   async close(): Promise<void> {
     await this.listener?.close();

@@ -16,6 +16,7 @@ export class UdpForward {
   private socket?: dgram.Socket;
   private readonly flows = new Map<string, DatagramFlow>();
   private address?: Endpoint;
+  private accepting = true;
 
   constructor(
     private readonly forward: ResolvedForward,
@@ -33,6 +34,11 @@ export class UdpForward {
     return this.address;
   }
 
+  /** Start no new associations; open ones go on. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
   /** Close every association and the socket. */
   async close(): Promise<void> {
     for (const f of this.flows.values()) f.close();
@@ -45,6 +51,7 @@ export class UdpForward {
     const key = `${rinfo.address}|${rinfo.port}`;
     let flow = this.flows.get(key);
     if (!flow) {
+      if (!this.accepting) return;
       const f = this.forward;
       const target: IngressTarget = f.target !== undefined ? { agent: f.agent, target: f.target } : { agent: f.agent, service: f.service ?? '' };
       const ctx = {

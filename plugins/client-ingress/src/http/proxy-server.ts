@@ -80,6 +80,11 @@ export class HttpProxyServer {
     return this.listener.address;
   }
 
+  /** Stop accepting new connections; open ones go on. */
+  stopAccepting(): void {
+    this.listener?.stopAccepting();
+  }
+
   /** Stop listening and end every connection and stream. */
   async close(): Promise<void> {
     for (const s of this.streams) s.destroy();

@@ -51,6 +51,11 @@ export class Socks5Server {
     return this.listener.address;
   }
 
+  /** Stop accepting new connections; open ones go on. */
+  stopAccepting(): void {
+    this.listener?.stopAccepting();
+  }
+
   /** Stop listening and end every connection and association. */
   async close(): Promise<void> {
     for (const a of this.associations) a.close();
