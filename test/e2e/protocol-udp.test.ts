@@ -168,7 +168,7 @@ describe('protocol-udp: limits and the visitor hook', () => {
   });
 
   it('caps associations per service with a TFGW_ERR_LIMIT log line, and frees them after the idle timeout', async () => {
-    const gw = await startGateway({ udp: { maxAssociations: 3, idleTimeoutMs: 300 } });
+    const gw = await startGateway({ udp: { maxAssociations: 3, idleTimeoutMs: 1500 } });
     cleanups.push(() => gw.stop());
     const agent = startAgent(gw, 'capped', dns.port);
     cleanups.push(() => agent.stop());
