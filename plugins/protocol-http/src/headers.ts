@@ -44,7 +44,7 @@ export function outgoingRequestHeaders(incoming: IncomingHttpHeaders, facts: For
       if (name && name !== 'host' && !(facts.upgrade && name === 'upgrade')) (drop ??= new Set()).add(name);
     }
   }
-  const out: OutgoingHttpHeaders = {};
+  const out: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
   for (const key in incoming) {
     if (HOP_BY_HOP_SET.has(key) || FORWARDING_SET.has(key) || drop?.has(key)) continue;
     if (facts.dropAuthorization && key === 'authorization') continue;
@@ -75,7 +75,7 @@ export function stripResponseHopByHop(headers: IncomingHttpHeaders): OutgoingHtt
   let drop: Set<string> | undefined;
   const connection = first(headers.connection);
   if (connection) for (const token of connection.split(',')) (drop ??= new Set()).add(token.trim().toLowerCase());
-  const out: OutgoingHttpHeaders = {};
+  const out: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
   for (const key in headers) {
     if (RESPONSE_HOP_BY_HOP_SET.has(key) || drop?.has(key)) continue;
     out[key] = headers[key];

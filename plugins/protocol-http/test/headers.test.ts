@@ -15,8 +15,8 @@ describe('outgoingRequestHeaders', () => {
       fc.property(headersArb, fc.array(name, { maxLength: 3 }), (incoming, listed) => {
         const h = { ...incoming, connection: listed.join(', ') };
         const out = outgoingRequestHeaders(h, facts);
-        for (const k of HOP) expect(out[k]).toBeUndefined();
-        for (const k of listed) if (k !== 'host' && !['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'].includes(k)) expect(out[k]).toBeUndefined();
+        for (const k of HOP) expect(Object.hasOwn(out, k)).toBe(false);
+        for (const k of listed) if (k !== 'host' && !['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'].includes(k)) expect(Object.hasOwn(out, k)).toBe(false);
         expect(out['x-forwarded-for']).toBe('192.0.2.7');
         expect(out['x-forwarded-proto']).toBe('http');
         expect(out.forwarded).toMatch(/^for=192\.0\.2\.7(;host=.*)?;proto=http$/);
@@ -25,6 +25,7 @@ describe('outgoingRequestHeaders', () => {
           if (!HOP.includes(k) && !listed.includes(k) && !['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'].includes(k)) expect(out[k]).toBe(v);
         }
       }),
+      { numRuns: Number(process.env.FC_RUNS ?? 100) },
     );
   });
 
@@ -49,7 +50,7 @@ describe('outgoingRequestHeaders', () => {
   });
 
   it('strips hop-by-hop response headers', () => {
-    expect(stripResponseHopByHop({ connection: 'close, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' })).toEqual({ 'content-type': 'text/plain' });
+    expect({ ...stripResponseHopByHop({ connection: 'close, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' }) }).toEqual({ 'content-type': 'text/plain' });
   });
 });
 

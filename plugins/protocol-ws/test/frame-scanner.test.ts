@@ -75,7 +75,7 @@ describe('FrameScanner', () => {
         expect(r.error).toBeUndefined();
         expect(r.out.equals(wire)).toBe(true);
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.FC_RUNS ?? 200) },
     );
   });
 
@@ -107,7 +107,7 @@ describe('FrameScanner', () => {
           expect(scanner.scan(Buffer.from([0x81, 0x00])).error?.code).toBe(CloseCodes.MESSAGE_TOO_BIG);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.FC_RUNS ?? 200) },
     );
   });
 
@@ -134,7 +134,7 @@ describe('FrameScanner', () => {
         expect(wire.subarray(0, forwarded.length).equals(forwarded)).toBe(true);
         if (stopped) expect(boundaries.has(forwarded.length)).toBe(true);
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.FC_RUNS ?? 200) },
     );
   });
 
@@ -148,7 +148,7 @@ describe('FrameScanner', () => {
         expect(pieces.out.length).toBe(whole.out.length);
         expect(pieces.error?.code).toBe(whole.error?.code);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FC_RUNS ?? 300) },
     );
   });
 
