@@ -1,4 +1,4 @@
-import type net from 'node:net';
+import net from 'node:net';
 import { runCli, type CliProcess } from '../helpers/cli';
 import { echoServer, sha256OfStream, writePattern } from '../helpers/net';
 import { connectTcp, readAll, startGateway, tcpServer, waitForLog, type GatewayFixture } from './protocol-tcp-fixtures';
@@ -146,5 +146,37 @@ describe('protocol-tcp: visitor hook', () => {
     expect(line.route).toBe('tcp:denied.tfgw.localhost');
     expect(gw.proc.lines.filter((l) => l.includes('TFGW_ERR_VISITOR_REJECTED'))).toHaveLength(1);
     expect(reached).toBe(0);
+  });
+});
+
+describe('protocol-tcp: release after the grace period', () => {
+  it('closes the listener and returns the port to the pool when a departed agent\'s grace ends', async () => {
+    const echo = await echoServer();
+    const gw = await startGateway({ graceMs: 300 });
+    let agent = runCli(['agent', '--server', `tcp://127.0.0.1:${gw.control}`, '--token', 'dev-token', '--name', 'brief', '--tcp', `127.0.0.1:${echo.port}`]);
+    try {
+      const port = await publicPort(agent, echo.port);
+      await agent.stop();
+      await waitForLog(gw.proc, { msg: 'route removed', route: 'tcp:brief.tfgw.localhost', reason: 'grace expired' });
+      const refused = await new Promise<string | undefined>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('connect', () => (s.destroy(), resolve(undefined)));
+        s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+      // A new agent gets a port from the pool again (the released one is not handed out at once).
+      agent = runCli(['agent', '--server', `tcp://127.0.0.1:${gw.control}`, '--token', 'dev-token', '--name', 'brief', '--tcp', `127.0.0.1:${echo.port}`]);
+      const next = await publicPort(agent, echo.port);
+      expect(next).toBeGreaterThanOrEqual(gw.pools.tcp[0]);
+      expect(next).toBeLessThanOrEqual(gw.pools.tcp[1]);
+      const s = await connectTcp(next);
+      const all = readAll(s);
+      s.end('fresh');
+      expect((await all).data.toString()).toBe('fresh');
+    } finally {
+      await agent.stop();
+      await gw.stop();
+      await echo.close();
+    }
   });
 });

@@ -116,6 +116,7 @@ export class UdpExposure implements Exposure {
         if (this.assocs.get(a.key) === a) this.assocs.delete(a.key);
         this.ending.delete(a);
         this.gateway.recordStream(this.route, a.bytesIn, a.bytesOut);
+        this.log.debug({ route: this.route.id, visitor: `${a.address}:${a.port}`, bytesIn: a.bytesIn, bytesOut: a.bytesOut, dropped: a.dropped }, 'udp association ended');
       },
       (err) => this.log.warn({ code: asTfgwError(err).code, route: this.route.id }, `agent broke udp framing: ${err.message}`),
     );
