@@ -10,7 +10,7 @@ import { DatagramFlow } from '../udp/datagram-flow';
  * A fixed local UDP port: each local peer address (`ip:port`) gets its own association, one
  * stream of framed datagrams to the forward's agent service or raw target; replies go back
  * to that peer from the local port. An association ends after `idleTimeoutMs` without
- * datagrams; a refused one drops datagrams (one log line) until then.
+ * datagrams; a refused one drops datagrams for a while (one log line, see DatagramFlow), then retries.
  */
 export class UdpForward {
   private socket?: dgram.Socket;

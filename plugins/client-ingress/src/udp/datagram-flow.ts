@@ -6,13 +6,16 @@ import { DatagramDecoder, encodeDatagram, MAX_DATAGRAM } from '@tfgw/protocol-ud
 export const PENDING_DATAGRAMS = 64;
 /** Unsent bytes on the stream above which datagrams are dropped (UDP may lose, never block). */
 export const MAX_BUFFERED_BYTES = 1 << 20;
+/** How long a refused association drops datagrams (at most the idle timeout) before the next one tries again. */
+export const REFUSED_HOLD_MS = 5_000;
 
 /**
  * One UDP association on the client side: a local peer (and, for SOCKS, one destination)
  * talking to one agent service or target over one stream of length-prefixed datagrams (the
  * framing of `@tfgw/protocol-udp`). States: `opening` (datagrams queued), `open`, `refused`
- * (datagrams dropped until the idle timer ends it: one refusal log line per idle period),
- * `closed`. The idle timer restarts on every datagram either way.
+ * (datagrams dropped for {@link REFUSED_HOLD_MS}, at most the idle timeout, whatever the
+ * traffic: one refusal log line per hold, then the next datagram tries again), `closed`.
+ * The idle timer restarts on every datagram either way.
  *
  * Emits `'close'` once.
  */
@@ -40,6 +43,9 @@ export class DatagramFlow extends EventEmitter {
         this.state = 'refused';
         this.dropped += this.queue.length;
         this.queue = [];
+        clearTimeout(this.idle);
+        this.idle = setTimeout(() => this.close(), Math.min(REFUSED_HOLD_MS, this.idleTimeoutMs));
+        this.idle.unref();
       },
     );
   }
@@ -80,6 +86,7 @@ export class DatagramFlow extends EventEmitter {
   }
 
   private touch(): void {
+    if (this.state === 'refused') return;
     clearTimeout(this.idle);
     this.idle = setTimeout(() => this.close(), this.idleTimeoutMs);
     this.idle.unref();
