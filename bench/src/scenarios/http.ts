@@ -5,6 +5,20 @@ import type { Scenario, System } from '../types';
 import { startWorkerServer } from '../workers';
 import { freePort } from '../ports';
 import { wrk } from '../tools/wrk';
+import nodeHttp from 'node:http';
+
+/** Connection and request counters of the origin (its stats request itself opens one connection). */
+function originStats(port: number): Promise<{ connections: number; requests: number }> {
+  return new Promise((resolve, reject) => {
+    const req = nodeHttp.get({ host: '127.0.0.1', port, path: '/__bench_stats', agent: false }, (res) => {
+      let s = '';
+      res.on('data', (d: Buffer) => (s += d.toString()));
+      res.on('end', () => resolve(JSON.parse(s) as { connections: number; requests: number }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('origin stats timed out')));
+  });
+}
 
 /** Keep-alive HTTP through the tfgw ingress vs direct and vs nginx as reverse proxy. */
 export const http: Scenario = {
@@ -23,6 +37,7 @@ export const http: Scenario = {
         { key: 'rps', label: 'requests/s', better: 'higher' },
         { key: 'p50', label: 'p50, ms', better: 'lower' },
         { key: 'p99', label: 'p99, ms', better: 'lower' },
+        { key: 'upstream', label: 'connections the origin accepted', better: 'lower', noRatio: true },
       ],
     },
   ],
@@ -35,16 +50,16 @@ export const http: Scenario = {
       expect: 1,
       toData: (agent, gw) => {
         const u = new URL(agent.addresses[0]);
-        return { url: `http://127.0.0.1:${gw.httpPort}/`, host: u.host };
+        return { url: `http://127.0.0.1:${gw.httpPort}/`, host: u.host, originPort };
       },
     });
-    const direct = directSystem({ url: `http://127.0.0.1:${originPort}/` });
+    const direct = directSystem({ url: `http://127.0.0.1:${originPort}/`, originPort });
     const nginx: System = { name: 'nginx', tfgw: false, procs: {}, data: {} };
     try {
       const port = await freePort();
       const p = await startNginx(ctx.scope, ctx.dir, port, originPort);
       nginx.procs = { nginx: p.pid };
-      nginx.data = { url: `http://127.0.0.1:${port}/` };
+      nginx.data = { url: `http://127.0.0.1:${port}/`, originPort };
       nginx.setupCommands = [p.commandLine.replaceAll(ctx.dir, '<tmp>')];
     } catch (e) {
       nginx.unavailable = (e as Error).message.split('\n')[0];
@@ -52,7 +67,12 @@ export const http: Scenario = {
     return [...tfgw, direct, nginx];
   },
   async measure(ctx, sys, _m, commands) {
+    const before = await originStats(sys.data.originPort as number);
     const r = await wrk(sys.data.url as string, ctx.seconds, commands, sys.data.host as string | undefined);
-    return { rps: r.rps, p50: r.p50Ms, p99: r.p99Ms };
+    const after = await originStats(sys.data.originPort as number);
+    // New origin connections during the run (minus the stats request's own): about the 50 of
+    // wrk when the path keeps upstream connections alive, about the request count when not.
+    const upstream = after.connections - before.connections - 1;
+    return { rps: r.rps, p50: r.p50Ms, p99: r.p99Ms, upstream };
   },
 };
