@@ -234,6 +234,7 @@ export class HttpIngress {
       { method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, bytesIn: entry.bytesIn, durationMs, ...(entry.code ? { code: entry.code } : {}) },
       'http request',
     );
+    this.node.hooks.requestLog.call({ time: Date.now() - Math.round(durationMs), method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, durationMs, ...(entry.route ? { routeId: entry.route.id } : {}) });
     if (entry.route && (entry.bytesIn > 0 || bytesOut > 0)) this.gateway.recordStream(entry.route, entry.bytesIn, bytesOut);
   }
 
