@@ -1,23 +1,41 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { DNS_STORE_SERVICE, ErrorCodes, TfgwError, writeFileAtomic, type GatewayApi, type RecordStore, type TfgwNode, type LabelRecords } from '@tfgw/core';
+import {
+  APEX,
+  DNS_STORE_SERVICE,
+  ErrorCodes,
+  TfgwError,
+  asTfgwError,
+  assertValidName,
+  ensureZoneApex,
+  findZone,
+  normalizeName,
+  parseLabelRecords,
+  relativeLabel,
+  writeFileAtomic,
+  type GatewayApi,
+  type LabelRecords,
+  type RecordStore,
+  type Route,
+  type TfgwNode,
+} from '@tfgw/core';
+import { AdminErrorCodes } from './errors';
 
 /** Kinds of reservation. */
 export type ReservationType = 'name' | 'delegation' | 'proxy';
 
-/** An operator reservation, as the API shows and persists it. */
+/** An operator reservation, as the API shows and the file keeps it. */
 export interface Reservation {
   /** `name`: records for a name; `delegation`: a whole zone served by an agent; `proxy`: a hostname routed to a route. */
   type: ReservationType;
   /** The fqdn (name), zone (delegation) or hostname (proxy), lower case, no trailing dot. */
   name: string;
-  /** Owner id; another owner gets 409. */
+  /** Owner id; a reservation of another owner's name is refused (409). */
   owner: string;
-  /** Epoch ms after which it lapses. */
+  /** Epoch ms after which it lapses; absent = until deleted. */
   expiresAt?: number;
-  /** Records published for a `name` reservation (default: A/AAAA of the gateway). */
+  /** Records published for a `name` reservation (default: A/AAAA of the gateway's public addresses). */
   records?: LabelRecords;
-  /** Agent whose services serve a delegated zone. */
+  /** Agent whose services serve a delegated zone (`www.<zone>` -> the agent's `www`). */
   agent?: string;
   /** Route id a `proxy` hostname points at, e.g. `http:www.demo.tfgw.localhost`. */
   route?: string;
@@ -25,17 +43,73 @@ export interface Reservation {
   createdAt: number;
 }
 
-const norm = (n: string) => String(n).toLowerCase().replace(/\.$/, '');
+/** Labels written at a delegated zone when it is added, and removed with it. */
+const DELEGATION_LABELS = [APEX, '*', 'ns1'];
+/** TTL of the address records a reservation writes by default. */
+const DEFAULT_TTL = 60;
+/** Protocols a proxy hostname can be looked up for. */
+const HOST_PROTOCOLS = ['http', 'ws', 'tls', 'tcp'];
+
+const bad = (message: string) => new TfgwError(ErrorCodes.BAD_MESSAGE, message);
+
+function checkName(value: unknown, key: string, wildcard: boolean): string {
+  if (typeof value !== 'string' || value.trim() === '') throw bad(`${key}: expected a domain name`);
+  const n = normalizeName(value);
+  const body = wildcard && n.startsWith('*.') ? n.slice(2) : n;
+  if (!/^([a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/.test(body)) throw bad(`${key}: "${value}" is not a domain name${wildcard ? ' (a leading "*." is allowed)' : ''}`);
+  try {
+    assertValidName(n, key);
+  } catch (err) {
+    throw new TfgwError(ErrorCodes.BAD_MESSAGE, asTfgwError(err).message, { cause: err });
+  }
+  return n;
+}
+
+function checkExpiry(input: Record<string, unknown>, now: number): number | undefined {
+  if (input.ttlSeconds !== undefined && input.expiresAt !== undefined) throw bad('give either ttlSeconds or expiresAt, not both');
+  if (input.ttlSeconds !== undefined) {
+    const t = input.ttlSeconds;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) throw bad('ttlSeconds: expected a positive number of seconds');
+    return now + Math.round(t * 1000);
+  }
+  if (input.expiresAt !== undefined) {
+    const v = input.expiresAt;
+    const at = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+    if (!Number.isFinite(at)) throw bad('expiresAt: expected epoch milliseconds or an ISO 8601 date');
+    if (at <= now) throw bad('expiresAt: lies in the past');
+    return at;
+  }
+  return undefined;
+}
 
 /**
- * Reservations: applied to the gateway (names, delegations, aliases) and the DNS store,
- * persisted to a JSON file so a restart keeps them, swept when they expire.
+ * Operator reservations: names (records for a name), delegations (a zone served by an
+ * agent) and proxies (a hostname routed to a route). Each is applied to the gateway
+ * (`reserveName`, `addDelegation`, `addAlias`) and the DNS store when there is one,
+ * persisted to a JSON file so a restart keeps them, and swept when it expires: expiry
+ * removes its records, its name and its route mapping.
+ *
+ * Ownership: a name, zone or hostname held by another owner (another reservation, an
+ * agent's token, or a hostname that already routes elsewhere) is TFGW_ERR_NAME_TAKEN, whose
+ * message never names the other owner.
  */
 export class Reservations {
   private readonly items = new Map<string, Reservation>();
   private timer?: NodeJS.Timeout;
+  private sweeping = false;
+  /** Writes are chained so an older list never lands after a newer one. */
+  private saving: Promise<void> = Promise.resolve();
+  /** Changes are serialised: one add / remove / sweep at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly node: TfgwNode, private readonly file: string) {}
+  /**
+   * @param node the node (its gateway and DNS store are looked up when used)
+   * @param file the JSON file reservations persist to
+   */
+  constructor(
+    private readonly node: TfgwNode,
+    private readonly file: string,
+  ) {}
 
   private get gateway(): GatewayApi {
     if (!this.node.gateway) throw new TfgwError(ErrorCodes.CONFIG, 'reservations need the gateway role');
@@ -46,113 +120,180 @@ export class Reservations {
     return this.node.services.lookup<RecordStore>(DNS_STORE_SERVICE);
   }
 
-  /** All reservations. */
+  /** All reservations, oldest first. */
   list(): Reservation[] {
     return [...this.items.values()];
   }
 
-  /** Load the persisted reservations and apply those not yet expired. */
+  /** One reservation by name (any case, trailing dot allowed). */
+  get(name: string): Reservation | undefined {
+    return this.items.get(normalizeName(name));
+  }
+
+  /**
+   * Reads the file and applies every reservation not yet expired; expired ones get their
+   * records removed. Then sweeps every `sweepMs`.
+   */
   async load(sweepMs: number): Promise<void> {
     let saved: Reservation[] = [];
     try {
-      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Reservation[];
-    } catch {
-      // No file yet, or unreadable: start empty (the next write replaces it atomically).
+      saved = JSON.parse(await fs.promises.readFile(this.file, 'utf8')) as Reservation[];
+      if (!Array.isArray(saved)) throw new Error('not a list');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.node.log.warn({ err, file: this.file }, 'reservations file unreadable; starting with none (it is replaced on the next change)');
+      saved = [];
     }
+    let dropped = false;
     for (const r of saved) {
       try {
-        if (!r.expiresAt || r.expiresAt > Date.now()) await this.apply(r);
+        if (r.expiresAt !== undefined && r.expiresAt <= Date.now()) {
+          await this.removeRecords(r);
+          dropped = true;
+        } else {
+          await this.apply(r);
+        }
       } catch (err) {
-        this.node.log.warn({ err, reservation: r.name }, 'a saved reservation could not be applied');
+        this.node.log.warn({ err, reservation: r.name, code: asTfgwError(err).code }, `a saved reservation could not be applied: ${asTfgwError(err).message}`);
       }
     }
+    if (dropped) this.save();
     this.timer = setInterval(() => void this.sweep(), sweepMs);
     this.timer.unref();
   }
 
-  /** Stop sweeping. */
-  close(): void {
+  /** Stops sweeping and resolves once pending writes are on disk. Applied reservations stay applied. */
+  async close(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
+    await this.queue.catch(() => undefined);
+    await this.saving;
   }
 
-  /** Validate, apply and persist a new reservation. 409-worthy conflicts throw TFGW_ERR_NAME_TAKEN. */
-  async add(input: Record<string, unknown>): Promise<Reservation> {
+  /** Re-points proxy hostnames when their route comes (back): the gateway drops aliases with a route. */
+  onRouteAdded(route: Route): void {
+    for (const r of this.items.values()) if (r.type === 'proxy' && r.route === route.id) this.gateway.addAlias(r.name, r.route);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Validates, applies and persists a reservation from an API body. A reservation of the
+   * same name and owner is replaced. TFGW_ERR_BAD_MESSAGE / TFGW_ERR_DNS for bad input,
+   * TFGW_ERR_NAME_TAKEN when another owner holds the name.
+   */
+  add(input: Record<string, unknown>): Promise<Reservation> {
+    return this.serial(async () => {
+      const r = this.parse(input);
+      const existing = this.items.get(r.name);
+      if (existing && existing.owner !== r.owner) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${r.name}" is reserved by another owner`);
+      if (existing) await this.unapply(existing);
+      try {
+        await this.apply(r);
+      } catch (err) {
+        if (existing) await this.apply(existing).catch((e) => this.node.log.warn({ err: e, reservation: existing.name }, 'restoring a replaced reservation failed'));
+        throw err;
+      }
+      this.save();
+      this.node.log.info({ reservation: r.name, type: r.type, expiresAt: r.expiresAt }, 'reservation added');
+      return r;
+    });
+  }
+
+  /**
+   * Deletes a reservation. `owner`, when given, must match (TFGW_ERR_NAME_TAKEN otherwise);
+   * an unknown name is TFGW_ERR_NOT_FOUND.
+   */
+  remove(name: string, owner?: string): Promise<Reservation> {
+    return this.serial(async () => {
+      const r = this.items.get(normalizeName(name));
+      if (!r) throw new TfgwError(AdminErrorCodes.NOT_FOUND, `no reservation "${normalizeName(name)}"`);
+      if (owner !== undefined && owner !== r.owner) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${r.name}" is reserved by another owner`);
+      await this.unapply(r);
+      this.save();
+      this.node.log.info({ reservation: r.name, type: r.type }, 'reservation removed');
+      return r;
+    });
+  }
+
+  private parse(input: Record<string, unknown>): Reservation {
     const type = input.type as ReservationType;
-    if (!['name', 'delegation', 'proxy'].includes(type)) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'type: expected "name", "delegation" or "proxy"');
-    if (typeof input.name !== 'string' || !/^(\*\.)?([a-z0-9_-]+\.)*[a-z0-9_-]+\.?$/i.test(input.name)) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'name: expected a domain name');
-    const owner = typeof input.owner === 'string' && input.owner ? input.owner : 'admin';
-    let expiresAt: number | undefined;
-    if (input.ttlSeconds !== undefined) {
-      if (typeof input.ttlSeconds !== 'number' || input.ttlSeconds <= 0) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'ttlSeconds: expected a positive number');
-      expiresAt = Date.now() + input.ttlSeconds * 1000;
-    } else if (input.expiresAt !== undefined) {
-      if (typeof input.expiresAt !== 'number') throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'expiresAt: expected epoch milliseconds');
-      expiresAt = input.expiresAt;
-    }
-    const r: Reservation = { type, name: norm(input.name), owner, expiresAt, createdAt: Date.now() };
-    if (type === 'name' && input.records !== undefined) {
-      if (typeof input.records !== 'object' || input.records === null) throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'records: expected an object of record arrays by type');
-      r.records = input.records as LabelRecords;
+    if (!['name', 'delegation', 'proxy'].includes(type)) throw bad('type: expected "name", "delegation" or "proxy"');
+    const now = Date.now();
+    const owner = input.owner === undefined ? 'admin' : input.owner;
+    if (typeof owner !== 'string' || !/^[\w.@:-]{1,128}$/.test(owner)) throw bad('owner: expected 1-128 characters of letters, digits, "_", ".", "@", ":" or "-"');
+    const r: Reservation = { type, name: checkName(input.name, 'name', type !== 'delegation'), owner, createdAt: now };
+    const expiresAt = checkExpiry(input, now);
+    if (expiresAt !== undefined) r.expiresAt = expiresAt;
+    if (type === 'name') {
+      if (!findZone(r.name, this.gateway.zones)) throw bad(`name: "${r.name}" is not inside a zone of this gateway (${this.gateway.zones.join(', ')})`);
+      if (input.records !== undefined) r.records = parseLabelRecords(input.records);
+    } else if (input.records !== undefined) {
+      throw bad(`records: only "name" reservations take records`);
     }
     if (type === 'delegation') {
-      if (typeof input.agent !== 'string') throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'agent: expected the agent name whose services serve the zone');
+      if (typeof input.agent !== 'string' || !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(input.agent)) throw bad('agent: expected the name of the agent whose services serve the zone');
       r.agent = input.agent.toLowerCase();
     }
     if (type === 'proxy') {
-      if (typeof input.route !== 'string') throw new TfgwError(ErrorCodes.BAD_MESSAGE, 'route: expected a route id like "http:www.demo.tfgw.localhost"');
+      if (typeof input.route !== 'string' || !/^[a-z0-9-]{1,32}:\S{1,300}$/.test(input.route)) throw bad('route: expected a route id like "http:www.demo.tfgw.localhost" (see GET /api/v1/routes)');
       r.route = input.route;
     }
-    const existing = this.items.get(r.name);
-    if (existing && existing.owner !== owner) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${r.name}" is reserved by another owner`);
-    if (existing) await this.unapply(existing);
-    await this.apply(r);
-    this.save();
     return r;
   }
 
-  /** Delete a reservation by name. */
-  async remove(name: string): Promise<boolean> {
-    const r = this.items.get(norm(name));
-    if (!r) return false;
-    await this.unapply(r);
-    this.save();
-    return true;
-  }
-
   private zoneOf(fqdn: string): string | undefined {
-    return [...this.gateway.zones].sort((a, b) => b.length - a.length).find((z) => fqdn === z || fqdn.endsWith(`.${z}`));
+    return findZone(fqdn, this.gateway.zones);
   }
 
-  private defaultRecords(): LabelRecords {
-    const gw = this.gateway;
+  private addressRecords(): LabelRecords {
+    const { ipv4, ipv6 } = this.gateway.publicAddresses;
     return {
-      ...(gw.publicAddresses.ipv4.length ? { a: gw.publicAddresses.ipv4.map((ip) => ({ ip, ttl: 60 })) } : {}),
-      ...(gw.publicAddresses.ipv6.length ? { aaaa: gw.publicAddresses.ipv6.map((ip) => ({ ip, ttl: 60 })) } : {}),
+      ...(ipv4.length ? { a: ipv4.map((ip) => ({ ip, ttl: DEFAULT_TTL })) } : {}),
+      ...(ipv6.length ? { aaaa: ipv6.map((ip) => ({ ip, ttl: DEFAULT_TTL })) } : {}),
     };
+  }
+
+  /** Claims the name (when inside a zone) and writes `records` for it; undoes the claim if the write fails. */
+  private async claimWithRecords(r: Reservation, records: LabelRecords): Promise<void> {
+    const gw = this.gateway;
+    const zone = this.zoneOf(r.name);
+    if (!zone) return;
+    const had = gw.names().some((c) => c.fqdn === r.name);
+    gw.reserveName({ fqdn: r.name, zone, owner: r.owner, kind: 'reservation', ...(r.expiresAt !== undefined ? { expiresAt: r.expiresAt } : {}) });
+    try {
+      await this.store?.upsert(zone, relativeLabel(r.name, zone), records);
+    } catch (err) {
+      if (!had) gw.releaseName(r.name);
+      throw err;
+    }
   }
 
   private async apply(r: Reservation): Promise<void> {
     const gw = this.gateway;
     if (r.type === 'name') {
-      const zone = this.zoneOf(r.name);
-      if (!zone) throw new TfgwError(ErrorCodes.BAD_MESSAGE, `"${r.name}" is not inside any zone of this gateway (${gw.zones.join(', ')})`);
-      gw.reserveName({ fqdn: r.name, zone, owner: r.owner, kind: 'reservation', expiresAt: r.expiresAt });
-      const label = r.name === zone ? '@' : r.name.slice(0, -(zone.length + 1));
-      await this.store?.upsert(zone, label, r.records ?? this.defaultRecords());
+      if (!this.zoneOf(r.name)) throw bad(`"${r.name}" is not inside a zone of this gateway`);
+      await this.claimWithRecords(r, r.records ?? this.addressRecords());
     } else if (r.type === 'delegation') {
       gw.addDelegation(r.name, r.agent!, r.owner);
       const store = this.store;
-      if (store) {
-        await store.upsert(r.name, '@', this.defaultRecords());
-        await store.upsert(r.name, '*', this.defaultRecords());
+      try {
+        if (store) {
+          await ensureZoneApex(store, r.name, gw.publicAddresses);
+          await store.upsert(r.name, APEX, this.addressRecords());
+          await store.upsert(r.name, '*', this.addressRecords());
+        }
+      } catch (err) {
+        gw.removeDelegation(r.name);
+        throw err;
       }
     } else {
-      const taken = this.items.get(r.name);
-      if (taken && taken.owner !== r.owner) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${r.name}" is reserved by another owner`);
-      if (gw.routeForHost(r.name, ['http', 'ws', 'tls', 'tcp'])) {
-        const route = gw.routeForHost(r.name, ['http', 'ws', 'tls', 'tcp'])!;
-        if (route.id !== r.route) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${r.name}" already routes to ${route.id}`);
-      }
+      const current = gw.routeForHost(r.name, HOST_PROTOCOLS);
+      if (current && current.id !== r.route) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${r.name}" already routes to another service`);
+      await this.claimWithRecords(r, this.addressRecords());
       gw.addAlias(r.name, r.route!);
     }
     this.items.set(r.name, r);
@@ -161,49 +302,58 @@ export class Reservations {
   private async unapply(r: Reservation): Promise<void> {
     const gw = this.gateway;
     this.items.delete(r.name);
-    if (r.type === 'name') {
-      gw.releaseName(r.name);
-      const zone = this.zoneOf(r.name);
-      if (zone) await this.store?.delete(zone, r.name === zone ? '@' : r.name.slice(0, -(zone.length + 1)));
-    } else if (r.type === 'delegation') {
-      const store = this.store;
-      if (store) {
-        await store.delete(r.name, '@');
-        await store.delete(r.name, '*');
-      }
+    if (r.type === 'delegation') {
+      await this.removeRecords(r);
       gw.removeDelegation(r.name);
-    } else {
-      gw.removeAlias(r.name);
+      return;
     }
+    if (r.type === 'proxy') gw.removeAlias(r.name);
+    const claim = gw.names().find((c) => c.fqdn === r.name);
+    if (claim && claim.kind === 'reservation' && claim.owner === r.owner) gw.releaseName(r.name);
+    await this.removeRecords(r);
   }
 
+  /** Deletes the records a reservation wrote (also for one that expired while the gateway was down). */
+  private async removeRecords(r: Reservation): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    if (r.type === 'delegation') {
+      for (const label of DELEGATION_LABELS) await store.delete(r.name, label);
+      return;
+    }
+    const zone = this.node.gateway ? this.zoneOf(r.name) : undefined;
+    if (zone) await store.delete(zone, relativeLabel(r.name, zone));
+  }
+
+  /** Removes every reservation past its expiry; runs every `sweepMs`. */
   private async sweep(): Promise<void> {
-    const now = Date.now();
-    let changed = false;
-    for (const r of [...this.items.values()]) {
-      if (r.expiresAt !== undefined && r.expiresAt <= now) {
-        await this.unapply(r).catch((err) => this.node.log.warn({ err, reservation: r.name }, 'expiring a reservation failed'));
-        this.node.log.info({ reservation: r.name, type: r.type }, 'reservation expired');
-        changed = true;
-      }
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      await this.serial(async () => {
+        const now = Date.now();
+        let changed = false;
+        for (const r of [...this.items.values()]) {
+          if (r.expiresAt === undefined || r.expiresAt > now) continue;
+          try {
+            await this.unapply(r);
+          } catch (err) {
+            this.node.log.warn({ err, reservation: r.name }, 'expiring a reservation failed');
+          }
+          this.node.log.info({ reservation: r.name, type: r.type }, 'reservation expired');
+          changed = true;
+        }
+        if (changed) this.save();
+      });
+    } finally {
+      this.sweeping = false;
     }
-    if (changed) this.save();
   }
 
-  /** Writes are chained so an older list never lands after a newer one. */
-  private saving: Promise<void> = Promise.resolve();
   private save(): void {
-    const data = JSON.stringify(this.list(), null, 2);
+    const data = `${JSON.stringify(this.list(), null, 2)}\n`;
     this.saving = this.saving
-      .then(async () => {
-        fs.mkdirSync(path.dirname(this.file), { recursive: true });
-        await writeFileAtomic(this.file, data, 0o600);
-      })
+      .then(() => writeFileAtomic(this.file, data, 0o600))
       .catch((err) => this.node.log.error({ err, file: this.file }, 'could not save reservations'));
-  }
-
-  /** Resolves once pending writes are on disk. */
-  flush(): Promise<void> {
-    return this.saving;
   }
 }
