@@ -1,72 +1,27 @@
-import type { BoundAddress, TransportConnection, TransportListener } from '@tfgw/core';
-import { classifyNativeError, type NativeConnection, type NativeServer } from './native';
-import type { QuicSession } from './session';
-
-/** What a {@link QuicListener} needs. */
-export interface QuicListenerInit {
-  /** The bound native endpoint. */
-  server: NativeServer;
-  /** Where it is bound (its URL carries our fingerprint). */
-  address: BoundAddress;
-  /** Wrap an accepted connection (session + info). */
-  accept: (connection: NativeConnection, onClosed: () => void) => { session: QuicSession; conn: TransportConnection };
-  /** Receives every accepted connection. */
-  onConnection: (conn: TransportConnection) => void;
-}
+import type { BoundAddress, TransportListener } from '@tfgw/core';
+import type { Acceptor, ServerEndpoint } from './endpoint';
 
 /**
- * A listening QUIC endpoint. All connections share its one UDP socket, so `close()` stops
- * accepting at once (new connections are closed right after their handshake) but frees the
- * port only when the last session on it has closed; sessions already running go on.
+ * A QUIC listener: receives the connections of its {@link ServerEndpoint}. `close()` stops
+ * accepting at once and leaves running sessions alone. The UDP port is released when the
+ * last of those sessions closes (they share its socket); until then a new listener of the
+ * same transport on the same address takes it over.
  */
 export class QuicListener implements TransportListener {
-  /** The bound address. */
+  /** The bound address; `url` carries the fingerprint to pin. */
   readonly address: BoundAddress;
-  private readonly init: QuicListenerInit;
-  private readonly sessions = new Set<QuicSession>();
-  private accepting = true;
-  private unbound?: Promise<void>;
+  private readonly endpoint: ServerEndpoint;
+  private readonly acceptor: Acceptor;
 
-  constructor(init: QuicListenerInit) {
-    this.init = init;
-    this.address = init.address;
-    void this.acceptLoop();
+  constructor(address: BoundAddress, endpoint: ServerEndpoint, acceptor: Acceptor) {
+    this.address = address;
+    this.endpoint = endpoint;
+    this.acceptor = acceptor;
+    endpoint.attach(acceptor);
   }
 
-  /** Stop accepting; unbind now if no session is open, else when the last one closes. */
-  async close(): Promise<void> {
-    this.accepting = false;
-    if (this.sessions.size === 0) await this.unbind();
-  }
-
-  private unbind(): Promise<void> {
-    this.unbound ??= this.init.server.abort().catch(() => undefined);
-    return this.unbound;
-  }
-
-  private async acceptLoop(): Promise<void> {
-    for (;;) {
-      let connection: NativeConnection;
-      try {
-        connection = await this.init.server.inboundConnection();
-      } catch (err) {
-        if (this.unbound || classifyNativeError(err) === 'local-closed') return; // endpoint closed
-        continue; // one failed handshake; keep accepting
-      }
-      if (!this.accepting) {
-        connection.abort();
-        continue;
-      }
-      const { session, conn } = this.init.accept(connection, () => {
-        this.sessions.delete(session);
-        if (!this.accepting && this.sessions.size === 0) void this.unbind();
-      });
-      this.sessions.add(session);
-      try {
-        this.init.onConnection(conn);
-      } catch (err) {
-        session.close(err as Error);
-      }
-    }
+  /** Stop accepting; the port is unbound now if no session runs on it, else after the last one. */
+  close(): Promise<void> {
+    return this.endpoint.detach(this.acceptor);
   }
 }

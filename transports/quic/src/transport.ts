@@ -11,6 +11,7 @@ import {
 } from '@tfgw/core';
 import { fingerprintOfMultiaddr, parseFingerprint } from './fingerprint';
 import { generateIdentity, loadOrCreateIdentity, type QuicIdentity } from './identity';
+import { ServerEndpoint } from './endpoint';
 import { QuicListener } from './listener';
 import { classifyNativeError, loadNative, type NativeConfigInit, type NativeConnection } from './native';
 import { resolveQuicOptions, type QuicOptions, type ResolvedQuicOptions } from './options';
@@ -37,6 +38,8 @@ export class QuicTransport implements Transport {
   private readonly defaults: ResolvedQuicOptions;
   private identity?: QuicIdentity;
   private dialIdentity?: QuicIdentity;
+  /** Bound server sockets by `ip:port`, kept while sessions of a closed listener run. */
+  private readonly endpoints = new Map<string, ServerEndpoint>();
 
   /** `options` are the defaults every listen / dial starts from (validated here). */
   constructor(options: QuicOptions = {}) {
@@ -52,29 +55,45 @@ export class QuicTransport implements Transport {
     this.identity = identity;
   }
 
-  /** Bind a UDP socket and accept QUIC connections; `address.url` carries our fingerprint. */
+  /**
+   * Bind a UDP socket and accept QUIC connections; `address.url` carries our fingerprint.
+   * If a closed listener of this transport still holds the address for its running
+   * sessions, the new listener takes that socket over (same identity and settings only).
+   */
   async listen(opts: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener> {
     const o = resolveQuicOptions(opts.options, this.defaults);
     const identity = this.identity ?? (o.dataDir ? (await loadOrCreateIdentity(o.dataDir)).identity : generateIdentity());
     const { host, port } = hostPortOf(opts.url);
     const { ip } = await resolveHost(host);
-    const native = loadNative();
-    const config = native.createConfig(nativeConfig(o, identity));
-    let server;
-    try {
-      server = native.createServer(config, ip, port);
-    } catch (err) {
-      throw new TfgwError(ErrorCodes.PORT_UNAVAILABLE, `quic: cannot listen on udp ${formatHost(ip)}:${port}: ${(err as Error).message}`, {
-        cause: err,
-        details: { host: ip, port },
-      });
+    const settingsKey = JSON.stringify([identity.fingerprint, o]);
+    let endpoint = port === 0 ? undefined : this.endpoints.get(endpointKey(ip, port));
+    if (endpoint && (endpoint.attached || endpoint.settingsKey !== settingsKey)) {
+      throw new TfgwError(
+        ErrorCodes.PORT_UNAVAILABLE,
+        `quic: udp ${formatHost(ip)}:${port} is in use by ${endpoint.attached ? 'another listener' : 'the sessions of a closed listener with other settings'}`,
+        { details: { host: ip, port } },
+      );
     }
-    const bound = server.port();
+    if (!endpoint) {
+      const native = loadNative();
+      const config = native.createConfig(nativeConfig(o, identity));
+      let server;
+      try {
+        server = native.createServer(config, ip, port);
+      } catch (err) {
+        throw new TfgwError(ErrorCodes.PORT_UNAVAILABLE, `quic: cannot listen on udp ${formatHost(ip)}:${port}: ${(err as Error).message}`, {
+          cause: err,
+          details: { host: ip, port },
+        });
+      }
+      const key = endpointKey(ip, server.port());
+      endpoint = new ServerEndpoint(server, settingsKey, () => this.endpoints.delete(key));
+      this.endpoints.set(key, endpoint);
+    }
+    const bound = endpoint.server.port();
     const address = { host, port: bound, url: `quic://${formatHost(host)}:${bound}#${identity.fingerprint}` };
-    return new QuicListener({
-      server,
-      address,
-      onConnection,
+    return new QuicListener(address, endpoint, {
+      deliver: onConnection,
       accept: (connection, onClosed) => {
         const conn = describe(connection);
         const session = new QuicSession({
@@ -211,6 +230,10 @@ async function resolveHost(host: string): Promise<{ ip: string; family: 4 | 6 }>
   if (literal) return { ip: host, family: literal as 4 | 6 };
   const { address, family } = await dns.lookup(host);
   return { ip: address, family: family === 6 ? 6 : 4 };
+}
+
+function endpointKey(ip: string, port: number): string {
+  return `${formatHost(ip)}:${port}`;
 }
 
 function formatHost(host: string): string {
