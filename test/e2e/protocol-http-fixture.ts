@@ -25,6 +25,12 @@ export interface HttpGateway {
   https?: number;
   /** `tcp://127.0.0.1:control`. */
   server: string;
+  /** The config file. */
+  configFile: string;
+  /** The config written to it (change it and call `rewrite` to reload with SIGHUP). */
+  config: { plugins: unknown[][] } & Record<string, unknown>;
+  /** Writes `config` to the file again. */
+  rewrite(): void;
   /** Stop the gateway and remove the folder. */
   stop(): Promise<void>;
 }
@@ -86,6 +92,11 @@ export async function startHttpGateway(opts: HttpGatewayOptions = {}): Promise<H
     http: httpPort,
     ...(httpsPort ? { https: httpsPort } : {}),
     server: `tcp://127.0.0.1:${control}`,
+    configFile: file,
+    config: config as HttpGateway['config'],
+    rewrite() {
+      fs.writeFileSync(file, `module.exports = ${JSON.stringify(config, null, 2)};\n`);
+    },
     async stop() {
       await proc.stop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,9 @@ export const PLUGIN_NAME = 'protocol-http';
  * {@link HttpUpgradeRegistry} (protocol-ws for WebSocket), else 501.
  *
  * Options are checked here (TFGW_ERR_CONFIG naming the key); listeners are bound in `start`
- * (only on a gateway), stop accepting when the node stops and close in `shutdown`.
+ * (only on a gateway), stop accepting in `stopping` and close in `shutdown` (also when a
+ * config reload changes this plugin: the new instance binds again and serves the routes
+ * that already exist).
  */
 export default function protocolHttp(options: ProtocolHttpOptions = {}): TfgwPlugin {
   const opts = resolveHttpOptions(options);
@@ -29,7 +31,9 @@ export default function protocolHttp(options: ProtocolHttpOptions = {}): TfgwPlu
       });
       node.hooks.expose.for('http').tapPromise(PLUGIN_NAME, async (route) => ingress?.expose(route));
       // Stop accepting as soon as the node stops, so draining sessions see no new visitors.
-      node.addLifecycle({ start: async () => undefined, stop: async () => ingress?.stopAccepting() });
+      node.hooks.stopping.tap(PLUGIN_NAME, () => {
+        ingress?.stopAccepting().catch((err) => node.log.warn({ err }, 'protocol-http: closing the listeners failed'));
+      });
       node.hooks.shutdown.tapPromise(PLUGIN_NAME, async () => {
         await ingress?.close();
         ingress = undefined;
@@ -46,7 +50,7 @@ export { outgoingRequestHeaders, stripResponseHopByHop, type ForwardingFacts } f
 export { compileRouteOptions, applyHeaderChanges, type RouteHttpOptions, type HeaderChange } from './route-options';
 export { basicCredentials, checkBasicAuth } from './basic-auth';
 export { ERROR_CODE_HEADER, HttpErrorCodes, pageForError, renderPage, sendPage, noTunnelPage, badHostPage, unauthorizedPage, upgradeUnsupportedPage, type ErrorPage } from './error-pages';
-export { HTTP_UPGRADE_SERVICE, HttpUpgradeRegistry, httpUpgradeRegistry, type HttpUpgradeContext, type HttpUpgradeHandler } from './upgrade';
+export { HttpUpgradeRegistry, httpUpgradeRegistry, type HttpUpgradeContext, type HttpUpgradeHandler } from './upgrade';
 export { asSocketLike, type SocketLike } from './socket-shim';
 export { responseOnSocket } from './socket-response';
 export { RouteStreamAgent, type RouteStreamAgentOptions } from './stream-agent';

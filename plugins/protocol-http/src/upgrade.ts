@@ -3,9 +3,6 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes, TfgwError, type Logger, type Route, type TfgwNode, type VisitorInfo } from '@tfgw/core';
 import type { ErrorPage } from './error-pages';
 
-/** Key of the {@link HttpUpgradeRegistry} in `node.services`. */
-export const HTTP_UPGRADE_SERVICE = 'http.upgrade';
-
 /**
  * One `Upgrade` request the ingress accepted: routed by Host, visitor admitted, basic auth
  * and the `httpRequest` hook passed. The handler owns `socket` from here on.
@@ -48,8 +45,9 @@ export interface HttpUpgradeHandler {
 /**
  * How protocol-http and upgrade plugins cooperate: protocol-http owns the listeners and
  * routing; a plugin such as protocol-ws registers a handler for an `Upgrade` token in its
- * `apply`. Both reach the one registry with {@link httpUpgradeRegistry}, so plugin order in
- * config does not matter. An upgrade with no handler gets 501.
+ * `apply` and unregisters it in its `shutdown` tap. Both reach the node's one registry with
+ * {@link httpUpgradeRegistry}, so plugin order in config does not matter, and a config
+ * reload of either plugin keeps the other's state. An upgrade with no handler gets 501.
  */
 export class HttpUpgradeRegistry {
   private readonly handlers = new Map<string, HttpUpgradeHandler>();
@@ -64,6 +62,12 @@ export class HttpUpgradeRegistry {
     this.handlers.set(key, handler);
   }
 
+  /** Removes a token's handler if it is `handler` (a plugin shutting down or reloading). */
+  unregister(token: string, handler: HttpUpgradeHandler): void {
+    const key = token.toLowerCase();
+    if (this.handlers.get(key) === handler) this.handlers.delete(key);
+  }
+
   /** The handler of a token, if any. */
   get(token: string): HttpUpgradeHandler | undefined {
     return this.handlers.get(token.toLowerCase());
@@ -75,12 +79,19 @@ export class HttpUpgradeRegistry {
   }
 }
 
-/** The node's upgrade registry, created on first use (by protocol-http or an upgrade plugin, whichever applies first). */
+const registries = new WeakMap<TfgwNode, HttpUpgradeRegistry>();
+
+/**
+ * The node's upgrade registry, created on first use (by protocol-http or an upgrade plugin,
+ * whichever applies first) and kept as long as the node lives. It is not a `node.services`
+ * value on purpose: those belong to the plugin that provided them and go away when that
+ * plugin is reloaded, which would drop the other plugin's handlers.
+ */
 export function httpUpgradeRegistry(node: TfgwNode): HttpUpgradeRegistry {
-  let registry = node.services.lookup<HttpUpgradeRegistry>(HTTP_UPGRADE_SERVICE);
+  let registry = registries.get(node);
   if (!registry) {
     registry = new HttpUpgradeRegistry();
-    node.services.provide(HTTP_UPGRADE_SERVICE, registry);
+    registries.set(node, registry);
   }
   return registry;
 }

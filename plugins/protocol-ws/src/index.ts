@@ -22,7 +22,10 @@ export default function protocolWs(options: ProtocolWsOptions = {}): TfgwPlugin 
     dependencies: ['protocol-http'],
     apply(node: TfgwNode) {
       const handler = new WebSocketUpgradeHandler(opts);
-      httpUpgradeRegistry(node).register('websocket', handler);
+      const upgrades = httpUpgradeRegistry(node);
+      upgrades.register('websocket', handler);
+      // Gone with this plugin (node stop, or a reload that changes or drops it).
+      node.hooks.shutdown.tap(PLUGIN_NAME, () => upgrades.unregister('websocket', handler));
       // A bad WebSocket option refuses the registration, with the option named.
       node.hooks.register.tap(PLUGIN_NAME, (spec) => {
         if (spec.protocol === 'http') routeWsOptions(spec.options ?? {}, opts);
