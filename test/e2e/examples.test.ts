@@ -41,7 +41,7 @@ describe('examples', () => {
       );
       const check = runCli(['check', '--config', file]);
       await check.waitFor(/visitor-limit/);
-      expect(await check.stop()).toBe(0);
+      expect(await check.exited).toBe(0);
       const gw = runCli(['--config', file]);
       procs.push(gw);
       await gw.waitFor(/gateway listening/);

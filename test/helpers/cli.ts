@@ -13,6 +13,8 @@ export interface CliProcess {
   lines: string[];
   /** Resolves with the first line (from line `fromLine` on) matching `re`; rejects if the process exits first or after `timeoutMs`. */
   waitFor(re: RegExp, timeoutMs?: number, fromLine?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code once the process has exited on its own. */
+  exited: Promise<number | null>;
   /** Send a signal and wait for exit; SIGKILL after `graceMs`. Returns the exit code. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
@@ -50,6 +52,7 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   return {
     child,
     lines,
+    exited: exitPromise,
     waitFor(re, timeoutMs = 20000, fromLine = 0) {
       for (const l of lines.slice(fromLine)) {
         const m = l.match(re);
