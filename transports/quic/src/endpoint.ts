@@ -43,11 +43,14 @@ export class ServerEndpoint {
     this.acceptor = acceptor;
   }
 
-  /** Stop delivering (new connections are closed after their handshake); unbind if idle. */
+  /**
+   * Stop delivering to `acceptor` (new connections are then closed after their handshake).
+   * Resolves once the socket is unbound if nothing holds it any more; again later, it waits
+   * for that unbind.
+   */
   async detach(acceptor: Acceptor): Promise<void> {
-    if (this.acceptor !== acceptor) return;
-    this.acceptor = undefined;
-    if (this.sessions.size === 0) await this.unbind();
+    if (this.acceptor === acceptor) this.acceptor = undefined;
+    if (!this.acceptor && this.sessions.size === 0) await this.unbind();
   }
 
   private unbind(): Promise<void> {
