@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { dataDir, type TfgwNode, type TfgwPlugin } from '@tfgw/core';
+import { ErrorCodes, dataDir, type TfgwNode, type TfgwPlugin } from '@tfgw/core';
 import { GatewayMetrics } from './metrics';
 import { resolveAdminOptions, type AdminOptions } from './options';
 import { RequestLog } from './request-log';
@@ -30,6 +30,11 @@ export default function admin(options: AdminOptions = {}): TfgwPlugin {
       let server: AdminServer | undefined;
       node.hooks.requestLog.tap(PLUGIN_NAME, (entry) => requests.add(entry));
       node.hooks.routeAdded.tap(PLUGIN_NAME, (route) => reservations?.onRouteAdded(route));
+      // A disabled route refuses every visitor, also requests the HTTP ingress would send
+      // over an idle pooled stream (which does not go through route.connect()).
+      node.hooks.visitor.tap(PLUGIN_NAME, (v) =>
+        v.route && !v.route.enabled ? { code: ErrorCodes.VISITOR_REJECTED, message: `route ${v.route.id} is disabled by the operator` } : undefined,
+      );
       node.hooks.start.tapPromise(PLUGIN_NAME, async () => {
         if (!node.gateway) {
           node.log.warn({ plugin: PLUGIN_NAME }, 'admin: this node runs no gateway role; the admin listener is not started');
