@@ -109,6 +109,7 @@ function program(): Command {
     .option('--http <[svc=]addr>', 'expose an HTTP service (repeatable)', collect, [])
     .option('--tcp <[svc=]addr[@port]>', 'expose a TCP service, optionally on a public port (repeatable)', collect, [])
     .option('--udp <[svc=]addr[@port]>', 'expose a UDP service (repeatable)', collect, [])
+    .option('--tls <[svc=]addr>', 'expose a TLS service routed by SNI on the gateway\'s shared TLS port, not terminated (repeatable)', collect, [])
     .option('--allow <host:port>', 'let clients reach this target through the agent (repeatable; host:from-to, cidr:port)', collect, [])
     .option('--fingerprint <sha256>', 'pin the gateway identity (tls/wss/quic)')
     .option('--ca <file>', 'CA certificate to verify the gateway (tls/wss)')
@@ -122,6 +123,7 @@ function program(): Command {
         ...o.http.map((v: string) => parseServiceFlag('http', v)),
         ...o.tcp.map((v: string) => parseServiceFlag('tcp', v)),
         ...o.udp.map((v: string) => parseServiceFlag('udp', v)),
+        ...o.tls.map((v: string) => parseServiceFlag('tls', v)),
       ];
       const seen = new Set<string>();
       for (const s of services) {

@@ -96,7 +96,7 @@ describe('service and forward flags', () => {
 
   it('either parses or throws TFGW_ERR_CONFIG naming the flag (property)', () => {
     fc.assert(
-      fc.property(fc.constantFrom('http', 'tcp', 'udp'), fc.string(), (proto, value) => {
+      fc.property(fc.constantFrom('http', 'tcp', 'udp', 'tls'), fc.string(), (proto, value) => {
         try {
           const s = parseServiceFlag(proto, value);
           expect(s.protocol).toBe(proto);

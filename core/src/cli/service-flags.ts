@@ -9,7 +9,7 @@ import { parseHostPort } from '../match';
 export function parseServiceFlag(protocol: string, value: string): AgentServiceConfig {
   const flag = `--${protocol}`;
   const m = /^(?:([A-Za-z0-9][A-Za-z0-9.-]*)=)?([^@=]+?)(?:@(\d{1,5}))?$/.exec(value.trim());
-  if (!m) throw new TfgwError(ErrorCodes.CONFIG, `${flag}: expected [SVC=]ADDR${protocol === 'http' ? '' : '[@PORT]'}, got "${value}"`, { details: { path: flag } });
+  if (!m) throw new TfgwError(ErrorCodes.CONFIG, `${flag}: expected [SVC=]ADDR${protocol === 'http' || protocol === 'tls' ? '' : '[@PORT]'}, got "${value}"`, { details: { path: flag } });
   const [, name, addr, port] = m;
   let target: { host: string; port: number };
   try {
@@ -18,7 +18,7 @@ export function parseServiceFlag(protocol: string, value: string): AgentServiceC
     throw new TfgwError(ErrorCodes.CONFIG, `${flag}: expected ADDR as host:port or port, got "${addr}"`, { cause: err, details: { path: flag } });
   }
   if (target.port === 0) throw new TfgwError(ErrorCodes.CONFIG, `${flag}: port 0 is not a service port`, { details: { path: flag } });
-  if (port !== undefined && protocol === 'http') throw new TfgwError(ErrorCodes.CONFIG, `${flag}: HTTP services are routed by name; @PORT is for --tcp and --udp`, { details: { path: flag } });
+  if (port !== undefined && (protocol === 'http' || protocol === 'tls')) throw new TfgwError(ErrorCodes.CONFIG, `${flag}: ${protocol.toUpperCase()} services are routed by name; @PORT is for --tcp and --udp`, { details: { path: flag } });
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
   return {
     name: (name ?? '').toLowerCase(),
