@@ -43,6 +43,8 @@ interface RequestLog {
   host: string;
   path: string;
   route?: Route;
+  /** Visitor IP address. */
+  visitor: string;
   /** Request body bytes toward the service, response body bytes toward the visitor. */
   bytesIn: number;
   bytesOut: number;
@@ -220,6 +222,7 @@ export class HttpIngress {
     } catch (err) {
       const e = asTfgwError(err);
       this.node.hooks.error.call(e, { source: 'hook:httpRequest' });
+      this.node.hooks.rejected.call('httpRequest', { code: e.code, message: e.message });
       this.log.warn({ code: e.code }, `httpRequest hook failed, answering 503: ${e.message}`);
       return { page: pageForError(e, route), route };
     }
@@ -231,15 +234,26 @@ export class HttpIngress {
   private finishLog(entry: RequestLog, status: number, bytesOut: number): void {
     const durationMs = Math.round((performance.now() - entry.started) * 10) / 10;
     this.log.info(
-      { method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, bytesIn: entry.bytesIn, durationMs, ...(entry.code ? { code: entry.code } : {}) },
+      { method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, bytesIn: entry.bytesIn, durationMs, visitor: entry.visitor, ...(entry.code ? { code: entry.code } : {}) },
       'http request',
     );
-    this.node.hooks.requestLog.call({ time: Date.now() - Math.round(durationMs), method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, durationMs, ...(entry.route ? { routeId: entry.route.id } : {}) });
+    this.node.hooks.requestLog.call({
+      time: Date.now() - Math.round(durationMs),
+      method: entry.method,
+      host: entry.host,
+      path: entry.path,
+      status,
+      bytes: bytesOut,
+      durationMs,
+      visitor: entry.visitor,
+      ...(entry.route ? { routeId: entry.route.id } : {}),
+    });
     if (entry.route && (entry.bytesIn > 0 || bytesOut > 0)) this.gateway.recordStream(entry.route, entry.bytesIn, bytesOut);
   }
 
   private newLog(req: http.IncomingMessage): RequestLog {
-    return { started: performance.now(), method: req.method ?? '', host: '', path: (req.url ?? '').slice(0, 512), bytesIn: 0, bytesOut: 0 };
+    const visitor = (req.socket as net.Socket).remoteAddress ?? '';
+    return { started: performance.now(), method: req.method ?? '', host: '', path: (req.url ?? '').slice(0, 512), visitor, bytesIn: 0, bytesOut: 0 };
   }
 
   // ---- plain requests ----
