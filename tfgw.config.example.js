@@ -20,7 +20,8 @@ module.exports = {
     ['tcp', { listen: '127.0.0.1:7000' }],
     ['tls', { listen: '127.0.0.1:7001' }],
     ['ws', { listen: '127.0.0.1:7080', path: '/_tfgw' }],
-    ['quic', { listen: '127.0.0.1:7443' }],
+    // Keepalives every 2 s; a gateway silent for 6 s is dead, so agents reconnect quickly.
+    ['quic', { listen: '127.0.0.1:7443', keepaliveMs: 2000, idleTimeoutMs: 6000 }],
   ],
   plugins: [
     ['protocol-tcp', { sni: '127.0.0.1:8443' }],
