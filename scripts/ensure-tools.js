@@ -17,6 +17,7 @@ const TOOLS = [
   { check: 'go', pkg: 'golang-go' },
   { check: 'microsocks', pkg: 'microsocks' },
   { check: 'tinyproxy', pkg: 'tinyproxy' },
+  { check: 'chromium', pkg: 'chromium' },
   { file: '/usr/share/gocode/src/github.com/hashicorp/yamux/session.go', pkg: 'golang-github-hashicorp-yamux-dev' },
   ...(process.env.TFGW_EXTRA_TOOLS || '').split(',').filter(Boolean).map((t) => { const [check, pkg] = t.split('='); return { check, pkg: pkg || check }; }),
 ];
