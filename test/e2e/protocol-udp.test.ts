@@ -182,10 +182,19 @@ describe('protocol-udp: limits and the visitor hook', () => {
     };
     const sockets = await Promise.all(Array.from({ length: 4 }, () => visitor()));
     cleanups.push(async () => sockets.forEach((s) => s.close()));
-    // Three associations fill the cap; each keeps talking so none idles out.
+    // Three associations fill the cap.
     for (let i = 0; i < 3; i++) expect(dns2.Packet.parse(await roundTrip(sockets[i], port, query(i))).header.id).toBe(i);
-    sockets[3].send(query(3), port, '127.0.0.1');
-    const line = await waitForLog(gw.proc, { code: 'TFGW_ERR_LIMIT', limit: 'maxAssociations' });
+    // All four keep talking until the gateway reports the cap, so none idles out meanwhile
+    // however slow this machine is: one of the four is then over the cap.
+    const talk = () => sockets.forEach((s, i) => s.send(query(i), port, '127.0.0.1'));
+    talk();
+    const keepTalking = setInterval(talk, 100);
+    let line;
+    try {
+      line = await waitForLog(gw.proc, { code: 'TFGW_ERR_LIMIT', limit: 'maxAssociations' });
+    } finally {
+      clearInterval(keepTalking);
+    }
     expect(line).toMatchObject({ plugin: 'protocol-udp', max: 3, route: 'udp:capped.tfgw.localhost' });
     // Once the first three go quiet, the idle sweep frees their slots and the fourth gets through.
     const answer = await roundTripRetrying(sockets[3], port, query(3));
