@@ -6,6 +6,11 @@ import { RequestLog } from './request-log';
 import { Reservations } from './reservations';
 import { AdminServer } from './server';
 
+/** True for loopback hosts (`127.0.0.0/8`, `::1`, `localhost`). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Name of the plugin. */
 export const PLUGIN_NAME = 'admin';
 
@@ -46,6 +51,7 @@ export default function admin(options: AdminOptions = {}): TfgwPlugin {
         server = new AdminServer({ node, options: opts, metrics, requests, reservations });
         await server.listen();
         node.log.info({ url: server.url }, 'admin listening');
+        if (!isLoopback(opts.host)) node.log.warn({ listen: opts.listen }, 'admin: the listener is not on loopback; /metrics and /healthz need no token, keep it behind a firewall');
       });
       node.hooks.shutdown.tapPromise(PLUGIN_NAME, async () => {
         metrics.stop();

@@ -38,6 +38,10 @@ export function requestEndpoints(ctx: AdminContext, live: Set<http.ServerRespons
         const lastId = req.headers['last-event-id'];
         const after = nonNegativeInt(query.get('after'), 'after') ?? nonNegativeInt(typeof lastId === 'string' ? lastId : undefined, 'Last-Event-ID') ?? 0;
         res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+        if (req.method === 'HEAD') {
+          res.end();
+          return;
+        }
         res.socket?.setNoDelay(true);
         live.add(res);
         const send = (text: string) => {
