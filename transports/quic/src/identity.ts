@@ -55,6 +55,8 @@ export interface StoredIdentity {
   file: string;
   /** True when this call generated the key. */
   created: boolean;
+  /** Permission bits of the key file (a key readable by group or others deserves a warning). */
+  mode: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export interface StoredIdentity {
 export async function loadOrCreateIdentity(dataDir: string): Promise<StoredIdentity> {
   const file = path.resolve(dataDir, IDENTITY_FILE);
   const existing = await readKeyFile(file);
-  if (existing) return { identity: identityFromPem(existing, file), file, created: false };
+  if (existing) return { identity: identityFromPem(existing, file), file, created: false, mode: await modeOf(file) };
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const pem = crypto.generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' });
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
@@ -79,11 +81,15 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<StoredIdent
     // Another process created it first: use theirs.
     const theirs = await readKeyFile(file);
     if (!theirs) throw err;
-    return { identity: identityFromPem(theirs, file), file, created: false };
+    return { identity: identityFromPem(theirs, file), file, created: false, mode: await modeOf(file) };
   } finally {
     await fs.rm(tmp, { force: true });
   }
-  return { identity: identityFromPem(pem, file), file, created: true };
+  return { identity: identityFromPem(pem, file), file, created: true, mode: await modeOf(file) };
+}
+
+async function modeOf(file: string): Promise<number> {
+  return (await fs.stat(file)).mode & 0o777;
 }
 
 async function readKeyFile(file: string): Promise<string | undefined> {

@@ -37,9 +37,10 @@ export default function quicPlugin(options: QuicOptions = {}): TfgwPlugin {
       if (listen.length === 0) return;
       node.hooks.start.tapPromise(PLUGIN_NAME, async () => {
         const dataDir = path.resolve(node.baseDir, resolved.dataDir ?? node.config.dataDir ?? '.tfgw');
-        const { identity, file, created } = await loadOrCreateIdentity(dataDir);
+        const { identity, file, created, mode } = await loadOrCreateIdentity(dataDir);
         transport.useIdentity(identity);
         node.log.info({ fingerprint: identity.fingerprint, peerId: identity.peerId, file, created }, 'quic identity');
+        if (mode & 0o077) node.log.warn({ file, mode: mode.toString(8) }, 'the quic identity key is readable by other users; chmod 600 it');
       });
     },
   };

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { TfgwNode, type SessionInfo, type TfgwConfig } from '@tfgw/core';
-import quicPlugin, { IDENTITY_FILE, parseFingerprint, quicFingerprint, resolveQuicOptions } from '../src';
+import quicPlugin, { IDENTITY_FILE, NATIVE_VERSION, nativePackageName, parseFingerprint, quicFingerprint, resolveQuicOptions } from '../src';
 
 /** A logger whose JSON lines land in `lines`. */
 function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
@@ -123,5 +123,15 @@ describe('quic options', () => {
       handshakeTimeoutMs: 10000,
     });
     expect(parseFingerprint('ab:'.repeat(31) + 'ab')).toBe('ab'.repeat(32));
+  });
+});
+
+describe('quic native package', () => {
+  test('is picked per platform; this one loads', () => {
+    expect(nativePackageName('darwin', 'arm64')).toBe('@chainsafe/libp2p-quic-darwin-arm64');
+    expect(nativePackageName('win32', 'x64')).toBe('@chainsafe/libp2p-quic-win32-x64-msvc');
+    expect(nativePackageName('linux', 'x64')).toMatch(/^@chainsafe\/libp2p-quic-linux-x64-(gnu|musl)$/);
+    const pkg = require(`${nativePackageName()}/package.json`) as { version: string };
+    expect(pkg.version).toBe(NATIVE_VERSION);
   });
 });
