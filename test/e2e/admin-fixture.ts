@@ -32,6 +32,8 @@ export interface AdminGateway {
   admin: number;
   /** DNS port (UDP and TCP), when DNS is on. */
   dns?: number;
+  /** protocol-tcp's SNI port, when `sni` was asked for. */
+  sni?: number;
   /** Public TCP port range. */
   tcpRange: [number, number];
   /** `tcp://127.0.0.1:control`. */
@@ -52,6 +54,8 @@ export interface AdminGatewayOptions {
   adminOptions?: Record<string, unknown>;
   /** Extra `gateway` config keys. */
   gateway?: Record<string, unknown>;
+  /** Add an SNI listener to protocol-tcp (`sni` port in the result). @default false */
+  sni?: boolean;
 }
 
 /** Writes a config with free ports into a temp folder and starts the gateway; resolves once admin and the ingress listen. */
@@ -61,6 +65,7 @@ export async function startAdminGateway(opts: AdminGatewayOptions = {}): Promise
   const httpPort = await freePort();
   const adminPort = await freePort();
   const tcpRange = await freePortRange(4);
+  const sniPort = opts.sni ? await freePort() : undefined;
   let dnsPort: number | undefined;
   if (opts.dns) {
     // One port free for both UDP and TCP.
@@ -83,7 +88,7 @@ export async function startAdminGateway(opts: AdminGatewayOptions = {}): Promise
     },
     transports: [['tcp', { listen: `127.0.0.1:${control}` }]],
     plugins: [
-      ['protocol-tcp', {}],
+      ['protocol-tcp', sniPort ? { sni: `127.0.0.1:${sniPort}` } : {}],
       ['protocol-http', { listen: `127.0.0.1:${httpPort}` }],
       ...(opts.dns ? [['dns-memory', {}], ['dns-dns2', { listen: `127.0.0.1:${dnsPort}`, ...opts.dnsOptions }]] : []),
       ['admin', { listen: `127.0.0.1:${adminPort}`, token: ADMIN_TOKEN, ...opts.adminOptions }],
@@ -115,6 +120,7 @@ export async function startAdminGateway(opts: AdminGatewayOptions = {}): Promise
     http: httpPort,
     admin: adminPort,
     ...(dnsPort ? { dns: dnsPort } : {}),
+    ...(sniPort ? { sni: sniPort } : {}),
     tcpRange,
     server: `tcp://127.0.0.1:${control}`,
     async restart() {
@@ -159,6 +165,24 @@ export async function startAgent(gw: AdminGateway, name: string, flags: { http?:
       await proc.waitFor(new RegExp(`^http\\s+http://${esc(host)}:${gw.http}/ -> `));
     }
     for (let i = 0; i < (flags.tcp ?? []).length; i++) await proc.waitFor(/^tcp\s+tcp:\/\/127\.0\.0\.1:\d+/);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return proc;
+}
+
+/**
+ * Starts an agent from a config file (for services the agent flags cannot express, like
+ * `tls`); resolves once the gateway logged `route added` for every `protocol:hostname` in `routes`.
+ */
+export async function startConfigAgent(gw: AdminGateway, name: string, services: Array<Record<string, unknown>>, routes: string[]): Promise<CliProcess> {
+  const file = path.join(gw.dir, `agent-${name}.config.js`);
+  writeConfig(file, { log: { level: 'info' }, agent: { server: gw.server, token: AGENT_TOKEN, name, services }, transports: ['tcp'] });
+  const mark = gw.proc.lines.length;
+  const proc = runCli(['--config', file]);
+  try {
+    for (const id of routes) await gw.proc.waitFor(new RegExp(`"route":"${esc(id)}".*"msg":"route added"`), 20000, mark);
   } catch (err) {
     await proc.stop();
     throw err;

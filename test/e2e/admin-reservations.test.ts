@@ -1,6 +1,8 @@
 import { once } from 'node:events';
+import tls from 'node:tls';
+import { createSelfSignedCert } from '@tfgw/core';
 import { runCli, type CliProcess } from '../helpers/cli';
-import { ZONE, api, curlIngress, dig, startAdminGateway, startAgent, webService, type AdminGateway } from './admin-fixture';
+import { ZONE, api, curlIngress, dig, startAdminGateway, startConfigAgent, webService, type AdminGateway } from './admin-fixture';
 
 /**
  * Reservations through the admin API of the real CLI, seen by real `dig` and `curl`: a
@@ -12,19 +14,48 @@ describe('admin reservations', () => {
   let gw: AdminGateway;
   let web: Awaited<ReturnType<typeof webService>>;
   let agent: CliProcess;
+  let tlsEcho: tls.Server;
   const DELEGATED = 'example.test';
 
   beforeAll(async () => {
     web = await webService('alpha-www');
+    // A TLS service (terminated by the service itself: the SNI route passes TLS through).
+    tlsEcho = tls.createServer(createSelfSignedCert({ altNames: [`secure.${DELEGATED}`] }), (s) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    tlsEcho.listen(0, '127.0.0.1');
+    await once(tlsEcho, 'listening');
+    const tlsPort = (tlsEcho.address() as { port: number }).port;
     // dns-dns2 reads its zone list once at start: a delegated zone is answered when listed there.
-    gw = await startAdminGateway({ dns: true, dnsOptions: { zones: [ZONE, DELEGATED] } });
-    agent = await startAgent(gw, 'alpha', { http: [`www=127.0.0.1:${web.port}`, `127.0.0.1:${web.port}`] });
+    gw = await startAdminGateway({ dns: true, sni: true, dnsOptions: { zones: [ZONE, DELEGATED] } });
+    agent = await startConfigAgent(
+      gw,
+      'alpha',
+      [
+        { name: 'www', protocol: 'http', target: `127.0.0.1:${web.port}` },
+        { name: '', protocol: 'http', target: `127.0.0.1:${web.port}` },
+        { name: 'secure', protocol: 'tls', target: `127.0.0.1:${tlsPort}` },
+      ],
+      [`http:www.alpha.${ZONE}`, `http:alpha.${ZONE}`, `tls:secure.alpha.${ZONE}`],
+    );
   });
   afterAll(async () => {
     await agent?.stop();
     await gw?.stop();
     await web?.close();
+    tlsEcho?.close();
   });
+
+  async function overSni(servername: string, text: string): Promise<string> {
+    const s = tls.connect({ host: '127.0.0.1', port: gw.sni!, servername, rejectUnauthorized: false });
+    s.on('error', () => undefined);
+    await once(s, 'secureConnect');
+    s.write(text);
+    const [chunk] = (await once(s, 'data')) as [Buffer];
+    s.destroy();
+    return chunk.toString();
+  }
 
   const reserve = (body: Record<string, unknown>) => api(gw.admin, 'POST', '/api/v1/reservations', { body });
 
@@ -80,6 +111,8 @@ describe('admin reservations', () => {
     // The zone apex maps to the agent's unnamed service (here the same web server).
     expect((await curlIngress(gw.http, DELEGATED, '/apex')).status).toBe(200);
     expect((await curlIngress(gw.http, `nope.${DELEGATED}`, '/')).status).toBe(404);
+    // SNI routing too: secure.<zone> reaches the agent's tls service "secure".
+    expect(await overSni(`secure.${DELEGATED}`, 'over sni')).toBe('over sni');
     expect((await dig(gw.dns!, `www.${DELEGATED}`, 'A')).answers).toEqual(['127.0.0.1']);
     expect((await dig(gw.dns!, DELEGATED, 'SOA')).status).toBe('NOERROR');
     const records = (await api(gw.admin, 'GET', `/api/v1/records?zone=${DELEGATED}`)).json.zones[DELEGATED];
@@ -145,17 +178,17 @@ describe('admin reservations', () => {
 
   it('keeps reservations across a restart', async () => {
     expect((await reserve({ type: 'name', name: `kept.${ZONE}`, owner: 'alice', records: { a: [{ ip: '10.7.7.7' }] } })).status).toBe(201);
-    const mark = agent.lines.length;
     await gw.proc.stop();
     await gw.restart();
-    await agent.waitFor(/agent connected/, 20000, mark);
     const listed = (await api(gw.admin, 'GET', '/api/v1/reservations')).json.reservations.map((x: { type: string; name: string }) => `${x.type}:${x.name}`).sort();
     expect(listed).toEqual([`delegation:${DELEGATED}`, `name:kept.${ZONE}`, 'proxy:shop.customer.example']);
     expect((await dig(gw.dns!, `kept.${ZONE}`, 'A')).answers).toEqual(['10.7.7.7']);
     // The agent re-registered its routes; the proxy alias and the delegation route again.
     await gw.proc.waitFor(/"route":"http:www\.alpha\.tfgw\.localhost".*"msg":"route added"/, 20000);
+    await gw.proc.waitFor(/"route":"tls:secure\.alpha\.tfgw\.localhost".*"msg":"route added"/, 20000);
     expect((await curlIngress(gw.http, 'shop.customer.example', '/again')).status).toBe(200);
     expect((await curlIngress(gw.http, `www.${DELEGATED}`, '/again')).status).toBe(200);
+    expect(await overSni(`secure.${DELEGATED}`, 'after restart')).toBe('after restart');
     // Removing the delegation removes its routing and its records.
     expect((await api(gw.admin, 'DELETE', `/api/v1/reservations/${DELEGATED}`)).status).toBe(200);
     expect((await curlIngress(gw.http, `www.${DELEGATED}`, '/')).status).toBe(404);
