@@ -73,6 +73,12 @@ export default function protocolTcp(options: TcpPluginOptions = {}): TfgwPlugin 
         });
       }
 
+      // Draining: no new visitors; connected ones go on until the roles close their streams.
+      node.hooks.stopping.tap(PLUGIN_NAME, () => {
+        for (const p of ports) void p.stopAccepting();
+        void sni?.stopAccepting();
+      });
+
       node.hooks.shutdown.tapPromise(PLUGIN_NAME, async () => {
         await Promise.all([...ports].map((p) => p.release()));
         ports.clear();

@@ -14,6 +14,7 @@ export class TcpPortExposure implements Exposure {
   readonly url: string;
   private readonly visitors = new VisitorSet();
   private released = false;
+  private closing?: Promise<void>;
 
   private constructor(
     private readonly ctx: VisitorContext,
@@ -47,11 +48,17 @@ export class TcpPortExposure implements Exposure {
     void serveVisitor(this.ctx, socket, route, 'tcp');
   }
 
+  /** Stop accepting visitors; those connected go on (the node is draining). */
+  stopAccepting(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    return this.closing;
+  }
+
   /** Close the listener and its visitors; free the port. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.stopAccepting();
     this.visitors.destroyAll();
     await closed;
     this.ctx.gateway.ports.tcp.release(this.port);

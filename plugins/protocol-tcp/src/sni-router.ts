@@ -30,6 +30,7 @@ export class SniRouter {
   private readonly visitors = new VisitorSet();
   private readonly byRoute = new Map<Route, VisitorSet>();
   private boundPort = 0;
+  private closing?: Promise<void>;
 
   constructor(
     private readonly ctx: VisitorContext,
@@ -117,11 +118,16 @@ export class SniRouter {
     else socket.end();
   }
 
+  /** Stop accepting visitors; those connected go on (the node is draining). */
+  stopAccepting(): Promise<void> {
+    const server = this.server;
+    this.closing ??= server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    return this.closing;
+  }
+
   /** Close the port and every visitor on it. */
   async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const closed = this.stopAccepting();
     this.visitors.destroyAll();
     for (const s of this.byRoute.values()) s.destroyAll();
     this.byRoute.clear();

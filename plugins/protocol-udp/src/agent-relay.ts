@@ -36,18 +36,25 @@ async function connectedSocket(host: string, port: number): Promise<dgram.Socket
  * Serves one UDP association on the agent: a `dgram` socket connected to the service (so
  * only its replies come back, and they come back to this association), datagrams decoded
  * from the stream and sent, replies framed onto the stream. The socket closes with the
- * stream. Throws TFGW_ERR_UNKNOWN_SERVICE / TFGW_ERR_TARGET_NOT_ALLOWED /
+ * stream. `live` (optional) holds a finisher per relay while it runs. Throws TFGW_ERR_UNKNOWN_SERVICE / TFGW_ERR_TARGET_NOT_ALLOWED /
  * TFGW_ERR_SERVICE_UNREACHABLE before accepting (the core refuses the stream with it).
  */
-export async function relayUdpStream(agent: AgentApi, stream: MuxedStream, header: StreamHeader, log: Logger, maxBufferedBytes: number): Promise<true> {
+export async function relayUdpStream(agent: AgentApi, stream: MuxedStream, header: StreamHeader, log: Logger, maxBufferedBytes: number, live?: Set<() => void>): Promise<true> {
   const target = agent.resolveTarget(header);
   const socket = await connectedSocket(target.host, target.port);
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
+    live?.delete(finish);
     socket.close();
   };
+  /** Stop relaying and half-close the stream (the node is stopping). */
+  const finish = () => {
+    close();
+    stream.end();
+  };
+  live?.add(finish);
   const decoder = new DatagramDecoder((d) => {
     if (!closed) socket.send(d);
   });

@@ -22,6 +22,7 @@ export const PLUGIN_NAME = 'protocol-udp';
 export default function protocolUdp(options: UdpPluginOptions = {}): TfgwPlugin {
   const opts = resolveUdpOptions(options);
   const exposures = new Set<UdpExposure>();
+  const relays = new Set<() => void>();
   return {
     name: PLUGIN_NAME,
     apply(node) {
@@ -35,7 +36,12 @@ export default function protocolUdp(options: UdpPluginOptions = {}): TfgwPlugin 
       });
       node.hooks.stream.for('udp').tapPromise(PLUGIN_NAME, async (stream, header, ctx) => {
         if (ctx.role !== 'agent' || !node.agent) return undefined;
-        return relayUdpStream(node.agent, stream, header, log, opts.maxBufferedBytes);
+        return relayUdpStream(node.agent, stream, header, log, opts.maxBufferedBytes, relays);
+      });
+      // Draining: UDP has nothing to finish; end associations so streams close at once.
+      node.hooks.stopping.tap(PLUGIN_NAME, () => {
+        for (const e of exposures) e.drain();
+        for (const finish of [...relays]) finish();
       });
       node.hooks.shutdown.tapPromise(PLUGIN_NAME, async () => {
         await Promise.all([...exposures].map((e) => e.release()));

@@ -21,6 +21,7 @@ export class UdpExposure implements Exposure {
   private readonly maxAssociations: number;
   private limitLogged = false;
   private closed = false;
+  private draining = false;
 
   private constructor(
     private readonly gateway: GatewayApi,
@@ -56,7 +57,7 @@ export class UdpExposure implements Exposure {
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     const key = rinfo.address + '|' + rinfo.port;
     let a = this.assocs.get(key);
     if (a !== undefined && a.state === 'refused' && Date.now() >= a.refusedUntil) {
@@ -138,6 +139,25 @@ export class UdpExposure implements Exposure {
         a.destroy();
       }
     }
+  }
+
+  /**
+   * The node is stopping: take no new datagrams and half-close every association, so the
+   * agent closes its sockets and the streams end without waiting out the drain period.
+   */
+  drain(): void {
+    if (this.draining || this.closed) return;
+    this.draining = true;
+    const now = Date.now();
+    for (const a of this.assocs.values()) {
+      if (a.state === 'open') {
+        this.ending.add(a);
+        a.end(now);
+      } else {
+        a.destroy();
+      }
+    }
+    this.assocs.clear();
   }
 
   /** Close the port, end every association, give the port back to the pool. */
