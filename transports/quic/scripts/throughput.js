@@ -3,7 +3,8 @@
  * Loopback throughput and ping of the QUIC transport: the raw native layer vs the wrapper.
  * Usage (after `npx tsc -b transports/quic`):
  *   node transports/quic/scripts/throughput.js [MiB=512] [chunkKiB=64] [rounds=3]
- * Prints MB/s (10^6 bytes/s) for each round and the median, and ping p50/p99 over 2000 pings.
+ * Prints MB/s (10^6 bytes/s) for each round and the median, and ping p50/p99 over 2000 pings,
+ * raw (same round trip on the native layer) and through session.ping().
  */
 'use strict';
 const crypto = require('node:crypto');
@@ -118,6 +119,46 @@ async function pings() {
   return { p50: rtts[1000], p99: rtts[1980] };
 }
 
+/** The same round trip on the raw layer: open a stream, 1 byte there, 1 byte back. */
+async function rawPings() {
+  const native = loadNative();
+  const server = native.createServer(nativeConfig(native), '127.0.0.1', 0);
+  const client = native.createClient(nativeConfig(native), 4);
+  const accepted = server.inboundConnection();
+  const cc = await client.outboundConnection('127.0.0.1', server.port());
+  const sc = await accepted;
+  let serving = true;
+  (async () => {
+    while (serving) {
+      const s = await sc.inboundStream().catch(() => undefined);
+      if (!s) return;
+      s.read(1).then(async () => {
+        await s.write(Buffer.of(3));
+        s.finishWrite();
+        s.stopRead();
+      }, () => undefined);
+    }
+  })();
+  const one = async () => {
+    const t0 = process.hrtime.bigint();
+    const s = await cc.outboundStream();
+    await s.write(Buffer.of(1));
+    s.finishWrite();
+    await s.read(1);
+    s.stopRead();
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  for (let i = 0; i < 100; i++) await one();
+  const rtts = [];
+  for (let i = 0; i < 2000; i++) rtts.push(await one());
+  rtts.sort((a, b) => a - b);
+  serving = false;
+  cc.abort();
+  client.abort();
+  await server.abort();
+  return { p50: rtts[1000], p99: rtts[1980] };
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 (async () => {
@@ -132,8 +173,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const mr = median(r);
   const mw = median(w);
   console.log(`median: raw ${mr.toFixed(1)} MB/s, wrapper ${mw.toFixed(1)} MB/s, wrapper/raw ${((mw / mr) * 100).toFixed(0)}%`);
+  const rp = await rawPings();
+  console.log(`ping raw (new stream, 1 byte each way): p50 ${(rp.p50 * 1000).toFixed(0)} us, p99 ${(rp.p99 * 1000).toFixed(0)} us`);
   const p = await pings();
-  console.log(`ping (wrapper, PING stream round trip): p50 ${(p.p50 * 1000).toFixed(0)} us, p99 ${(p.p99 * 1000).toFixed(0)} us`);
+  console.log(`ping wrapper (session.ping(), PING stream): p50 ${(p.p50 * 1000).toFixed(0)} us, p99 ${(p.p99 * 1000).toFixed(0)} us`);
 })().catch((err) => {
   console.error(err);
   process.exit(1);

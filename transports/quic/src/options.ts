@@ -104,7 +104,7 @@ export function resolveQuicOptions(options: Record<string, unknown> = {}, base?:
     idleTimeoutMs: num('idleTimeoutMs', 1),
     handshakeTimeoutMs: num('handshakeTimeoutMs', 1),
     maxStreams: num('maxStreams', 1),
-    pendingOpens: num('pendingOpens', 0),
+    pendingOpens: num('pendingOpens', 1),
     streamWindow: num('streamWindow', 1024),
     connectionWindow: num('connectionWindow', 1024),
     socketBuffer: num('socketBuffer', 1024),

@@ -152,6 +152,14 @@ export class QuicMuxedStream extends Duplex implements MuxedStream {
       // Anything short of a clean finish on both sides is an abort the peer must hear of.
       if (!this.writableFinished) native.resetWrite();
       if (!this.readableEnded) native.stopRead();
+    } else {
+      this.pending?.then(
+        (late) => {
+          late.resetWrite();
+          late.stopRead();
+        },
+        () => undefined,
+      );
     }
     this.onClosed(this);
     callback(error);
