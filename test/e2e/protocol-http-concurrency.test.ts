@@ -29,7 +29,8 @@ describe('protocol-http under concurrency (20 agents, 200 requests)', () => {
     for (const s of started) if (s.status === 'fulfilled') agents.push(s.value);
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-  });
+    // Twenty node processes starting at once: roomy on a loaded machine (about 25 s on an idle 2-core one).
+  }, 90_000);
 
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop()));

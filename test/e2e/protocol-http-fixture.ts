@@ -8,6 +8,9 @@ import { once } from 'node:events';
 import { runCli, type CliProcess } from '../helpers/cli';
 import { freePort } from '../helpers/net';
 
+/** How long to wait for a process to be ready: generous, the machine may be loaded. */
+const READY_MS = 40000;
+
 /** Zone of every fixture gateway. */
 export const ZONE = 'tfgw.localhost';
 
@@ -78,9 +81,9 @@ export async function startHttpGateway(opts: HttpGatewayOptions = {}): Promise<H
   fs.writeFileSync(file, `module.exports = ${JSON.stringify(config, null, 2)};\n`);
   const proc = runCli(['--config', file]);
   try {
-    await proc.waitFor(/"msg":"gateway listening"/);
-    await proc.waitFor(/"msg":"HTTP ingress listening"/);
-    if (opts.https) await proc.waitFor(/"msg":"HTTPS ingress listening"/);
+    await proc.waitFor(/"msg":"gateway listening"/, READY_MS);
+    await proc.waitFor(/"msg":"HTTP ingress listening"/, READY_MS);
+    if (opts.https) await proc.waitFor(/"msg":"HTTPS ingress listening"/, READY_MS);
   } catch (err) {
     await proc.stop();
     throw err;
@@ -113,7 +116,7 @@ export function esc(text: string): string {
 export async function startCliAgent(gw: HttpGateway, name: string, http: string[], waitHost: string): Promise<CliProcess> {
   const proc = runCli(['agent', '--server', gw.server, '--token', 'dev-token', '--name', name, ...http.flatMap((h) => ['--http', h])]);
   try {
-    await proc.waitFor(new RegExp(`^http\\s+http://${esc(waitHost)}:${gw.http}/ -> `));
+    await proc.waitFor(new RegExp(`^http\\s+http://${esc(waitHost)}:${gw.http}/ -> `), READY_MS);
   } catch (err) {
     await proc.stop();
     throw err;
@@ -128,7 +131,7 @@ export async function startConfigAgent(gw: HttpGateway, name: string, services: 
   fs.writeFileSync(file, `module.exports = ${JSON.stringify(config, null, 2)};\n`);
   const proc = runCli(['--config', file]);
   try {
-    await proc.waitFor(new RegExp(`^http\\s+http://${esc(waitHost)}:${gw.http}/`));
+    await proc.waitFor(new RegExp(`^http\\s+http://${esc(waitHost)}:${gw.http}/`), READY_MS);
   } catch (err) {
     await proc.stop();
     throw err;
