@@ -126,6 +126,21 @@ describe('admin reservations', () => {
     expect(own.json.code).toBe('TFGW_ERR_NAME_TAKEN');
   });
 
+  it('delegates a sub-zone of the gateway zone: answered in DNS from the parent zone, removed with it', async () => {
+    const team = `team.${ZONE}`;
+    expect((await reserve({ type: 'delegation', name: team, agent: 'alpha', owner: 'alice' })).status).toBe(201);
+    expect(await curlIngress(gw.http, `www.${team}`, '/t')).toEqual({ status: 200, body: 'alpha-www /t' });
+    expect((await dig(gw.dns!, `www.${team}`, 'A')).answers).toEqual(['127.0.0.1']);
+    expect((await dig(gw.dns!, team, 'A')).answers).toEqual(['127.0.0.1']);
+    expect((await api(gw.admin, 'DELETE', `/api/v1/reservations/${team}`)).status).toBe(200);
+    expect((await dig(gw.dns!, `www.${team}`, 'A')).status).toBe('NXDOMAIN');
+    expect((await curlIngress(gw.http, `www.${team}`, '/t')).status).toBe(404);
+    // An agent's own name cannot be delegated away by another owner.
+    const taken = await reserve({ type: 'delegation', name: `alpha.${ZONE}`, agent: 'alpha', owner: 'ops' });
+    expect(taken.status).toBe(409);
+    expect(taken.json.code).toBe('TFGW_ERR_NAME_TAKEN');
+  });
+
   it('routes a proxy hostname to a route; a hostname that already routes elsewhere is 409', async () => {
     const r = await reserve({ type: 'proxy', name: 'shop.customer.example', route: `http:www.alpha.${ZONE}`, owner: 'alice' });
     expect(r.status).toBe(201);

@@ -8,6 +8,7 @@ import {
   assertValidName,
   ensureZoneApex,
   findZone,
+  isInZone,
   normalizeName,
   parseLabelRecords,
   relativeLabel,
@@ -245,8 +246,27 @@ export class Reservations {
     return r;
   }
 
+  /**
+   * Zones records are written to: the gateway's zones, except delegated zones that lie inside
+   * another zone of the gateway (`team.tfgw.localhost`): their names are written into that
+   * parent, which the DNS server already serves.
+   */
+  private storeZones(): string[] {
+    const gw = this.gateway;
+    const zones = gw.zones;
+    const delegated = new Set(gw.delegations().map((d) => d.zone));
+    return zones.filter((z) => !(delegated.has(z) && zones.some((o) => o !== z && isInZone(z, o))));
+  }
+
+  /** The store zone a name's records go to. */
   private zoneOf(fqdn: string): string | undefined {
-    return findZone(fqdn, this.gateway.zones);
+    return findZone(fqdn, this.storeZones());
+  }
+
+  /** For a delegated zone nested in another zone of the gateway: that parent zone and the zone's label in it. */
+  private parentOf(zone: string): { parent: string; label: string } | undefined {
+    const parent = findZone(zone, this.storeZones().filter((z) => z !== zone));
+    return parent ? { parent, label: relativeLabel(zone, parent) } : undefined;
   }
 
   private addressRecords(): LabelRecords {
@@ -278,10 +298,16 @@ export class Reservations {
       if (!this.zoneOf(r.name)) throw bad(`"${r.name}" is not inside a zone of this gateway`);
       await this.claimWithRecords(r, r.records ?? this.addressRecords());
     } else if (r.type === 'delegation') {
+      const claim = gw.names().find((c) => c.fqdn === r.name);
+      if (claim && claim.owner !== r.owner) throw new TfgwError(ErrorCodes.NAME_TAKEN, `"${r.name}" is owned by another owner`);
       gw.addDelegation(r.name, r.agent!, r.owner);
       const store = this.store;
       try {
-        if (store) {
+        const nested = this.parentOf(r.name);
+        if (store && nested) {
+          await store.upsert(nested.parent, nested.label, this.addressRecords());
+          await store.upsert(nested.parent, `*.${nested.label}`, this.addressRecords());
+        } else if (store) {
           await ensureZoneApex(store, r.name, gw.publicAddresses);
           await store.upsert(r.name, APEX, this.addressRecords());
           await store.upsert(r.name, '*', this.addressRecords());
@@ -318,7 +344,13 @@ export class Reservations {
     const store = this.store;
     if (!store) return;
     if (r.type === 'delegation') {
-      for (const label of DELEGATION_LABELS) await store.delete(r.name, label);
+      const nested = this.node.gateway ? this.parentOf(r.name) : undefined;
+      if (nested) {
+        await store.delete(nested.parent, nested.label);
+        await store.delete(nested.parent, `*.${nested.label}`);
+      } else {
+        for (const label of DELEGATION_LABELS) await store.delete(r.name, label);
+      }
       return;
     }
     const zone = this.node.gateway ? this.zoneOf(r.name) : undefined;

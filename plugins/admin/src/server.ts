@@ -103,9 +103,11 @@ export class AdminServer {
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     try {
-      if (url.pathname.startsWith('/api/v1/') || url.pathname === '/api/v1') this.authorize(req);
+      // Under /api/v1 the token is checked before the path is matched: no path is revealed.
+      const apiPath = url.pathname.startsWith('/api/v1/') || url.pathname === '/api/v1';
+      if (apiPath) this.auth.check(req);
       const { endpoint, params } = this.router.match(method, url.pathname);
-      if (!endpoint.public) this.authorize(req);
+      if (!endpoint.public && !apiPath) this.auth.check(req);
       const reply = await endpoint.handle({ req, res, params, query: url.searchParams });
       if (reply && !res.headersSent) sendJson(res, reply.status ?? 200, reply.body);
     } catch (err) {
@@ -116,9 +118,5 @@ export class AdminServer {
       if (!(err instanceof TfgwError)) this.ctx.node.log.error({ err, path: url.pathname }, 'admin: request failed');
       sendError(res, err, headers);
     }
-  }
-
-  private authorize(req: http.IncomingMessage): void {
-    this.auth.check(req);
   }
 }
