@@ -136,7 +136,8 @@ function program(): Command {
         log: { level: o.logLevel ?? p.opts().logLevel },
         agent: { server: o.server, token, name: String(o.name), services, allow: o.allow, transport: transportOptions(o) },
         transports: dialTransports(baseDir),
-        plugins: ['protocol-udp'].filter((x) => isPluginAvailable(x, baseDir)),
+        // Agent-side stream handlers: UDP associations, PROXY protocol toward TCP/TLS services.
+        plugins: ['protocol-tcp', 'protocol-udp'].filter((x) => isPluginAvailable(x, baseDir)),
       };
       const log = logger(o.logLevel ?? p.opts().logLevel);
       const { node } = createNode(config, { baseDir, logger: log });

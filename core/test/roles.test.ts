@@ -16,17 +16,17 @@ import { echoServer, freePort } from '../../test/helpers/net';
 
 /**
  * Library-level tests of the roles: gateway, agent and client nodes in one process over the
- * real tcp transport. The "pipe" protocol below is a test plugin that exposes a route on a
+ * real tcp transport. The test plugin below exposes "tcp" routes on a
  * fresh loopback port, standing in for protocol-tcp so these tests only exercise the core.
  */
 function pipeProtocol(): TfgwPlugin {
   return {
     name: 'test-pipe-protocol',
     apply(node) {
-      node.hooks.expose.for('pipe').tapPromise('test-pipe-protocol', async (route: Route): Promise<Exposure> => {
+      node.hooks.expose.for('tcp').tapPromise('test-pipe-protocol', async (route: Route): Promise<Exposure> => {
         const server = net.createServer({ allowHalfOpen: true }, async (socket) => {
           try {
-            const stream = await route.connect({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, protocol: 'pipe', route });
+            const stream = await route.connect({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, protocol: 'tcp', route });
             await node.gateway!.pipeVisitor(route, socket, stream);
           } catch {
             socket.destroy();
@@ -35,7 +35,7 @@ function pipeProtocol(): TfgwPlugin {
         server.listen(0, '127.0.0.1');
         await once(server, 'listening');
         const port = (server.address() as net.AddressInfo).port;
-        return { port, url: `pipe://127.0.0.1:${port}`, release: () => new Promise<void>((r) => server.close(() => r())) };
+        return { port, url: `tcp://127.0.0.1:${port}`, release: () => new Promise<void>((r) => server.close(() => r())) };
       });
     },
   };
@@ -76,7 +76,7 @@ async function agent(server: string, opts: { token?: string; name?: string; targ
         server,
         token: opts.token ?? 'agent-token',
         name: opts.name ?? 'demo',
-        services: opts.target ? [{ name: 'echo', protocol: 'pipe', target: `127.0.0.1:${opts.target}` }] : [],
+        services: opts.target ? [{ name: 'echo', protocol: 'tcp', target: `127.0.0.1:${opts.target}` }] : [],
         allow: opts.allow,
         reconnect: { minDelayMs: 20, maxDelayMs: 100 },
       },
@@ -106,7 +106,7 @@ describe('gateway + agent', () => {
       await ag.start();
       const msg = await published().whenPublished();
       expect(msg.errors).toEqual([]);
-      expect(msg.routes[0]).toMatchObject({ service: 'echo', protocol: 'pipe', hostname: 'echo.demo.test.localhost' });
+      expect(msg.routes[0]).toMatchObject({ service: 'echo', protocol: 'tcp', hostname: 'echo.demo.test.localhost' });
       expect(await roundTrip(msg.routes[0].port!, 'hello through the tunnel')).toBe('hello through the tunnel');
       const route = gw.node.gateway!.routes()[0];
       expect(route.stats.bytesIn).toBe('hello through the tunnel'.length);
@@ -223,6 +223,25 @@ describe('gateway hardening', () => {
     control.write(head);
     await closed;
     expect(errors).toContain(ErrorCodes.LIMIT);
+  });
+});
+
+describe('agent stream dispatch', () => {
+  it('refuses streams of a protocol no plugin handles (no byte-piping udp by accident)', async () => {
+    const echo = await echoServer();
+    try {
+      const gw = await gateway();
+      const ag = await agent(gw.server, { target: echo.port });
+      await ag.start();
+      await ag.a().whenPublished();
+      const node = new TfgwNode({ config: { client: { server: gw.server, token: 'client-token' } }, plugins: [tcpTransport({})] });
+      nodes.push(node);
+      await node.start();
+      const client = node.client as unknown as Client;
+      await expect(client.connect({ protocol: 'udp', agent: 'demo', service: 'echo' })).rejects.toMatchObject({ code: ErrorCodes.UNKNOWN_PROTOCOL });
+    } finally {
+      await echo.close();
+    }
   });
 });
 

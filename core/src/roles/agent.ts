@@ -101,16 +101,14 @@ export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
     }
   }
 
+  /**
+   * The core default for byte protocols, a late tap: dial the target and pipe. Other
+   * protocols (udp, third-party ones) have no default: without a plugin's tap their streams
+   * are refused with TFGW_ERR_UNKNOWN_PROTOCOL instead of being piped as bytes.
+   */
   private tapDefaults(): void {
-    const hooks = this.node.hooks;
     const byteDefault = (stream: MuxedStream, header: StreamHeader) => this.pipeToTarget(stream, header).then(() => true as const);
-    hooks.stream.intercept({
-      factory: (_key, hook) => {
-        hook.tapPromise({ name: 'core:dial', stage: CORE_STAGE }, byteDefault);
-        return hook;
-      },
-    });
-    for (const p of BYTE_PROTOCOLS) hooks.stream.for(p).tapPromise({ name: 'core:dial', stage: CORE_STAGE }, byteDefault);
+    for (const p of BYTE_PROTOCOLS) this.node.hooks.stream.for(p).tapPromise({ name: 'core:dial', stage: CORE_STAGE }, byteDefault);
   }
 
   async start(): Promise<void> {
@@ -178,7 +176,9 @@ export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
     }
     const ctx: StreamContext = { sessionId, role: 'agent' };
     try {
-      await this.node.hooks.stream.for(header.protocol).promise(stream, header, ctx);
+      const hook = this.node.hooks.stream.get(header.protocol);
+      const handled = hook ? await hook.promise(stream, header, ctx) : undefined;
+      if (!handled) throw new TfgwError(ErrorCodes.UNKNOWN_PROTOCOL, `agent "${this.name}" has no handler for ${header.protocol} streams`);
     } catch (err) {
       const e = asTfgwError(err, ErrorCodes.SERVICE_UNREACHABLE);
       this.node.log.warn({ code: e.code, protocol: header.protocol, service: header.service, target: header.target }, `stream failed: ${e.message}`);
