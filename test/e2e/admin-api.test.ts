@@ -8,7 +8,10 @@ import { adminEndpoints, type Endpoint } from '@tfgw/admin';
 import { createNode, type TfgwNode } from '@tfgw/core';
 import type { CliProcess } from '../helpers/cli';
 import { freePort } from '../helpers/net';
-import { ADMIN_TOKEN, ZONE, api, curlAdmin, curlIngress, startAdminGateway, startAgent, until, webService, writeConfig, type AdminGateway } from './admin-fixture';
+import { ADMIN_TOKEN, ZONE, api, curlAdmin, run, curlIngress, startAdminGateway, startAgent, until, webService, writeConfig, type AdminGateway } from './admin-fixture';
+
+/** The CLI of @seriousme/openapi-schema-validator (validates against the OpenAPI JSON schemas). */
+const VALIDATE_API = path.join(path.dirname(require.resolve('@seriousme/openapi-schema-validator/package.json')), 'bin', 'validate-api-cli.js');
 
 /**
  * The admin API through the real CLI: auth on every endpoint, the public endpoints, the
@@ -91,6 +94,18 @@ describe('admin API', () => {
     const refs = JSON.stringify(doc).match(/#\/components\/schemas\/\w+/g) ?? [];
     for (const ref of refs) expect(doc.components.schemas[ref.split('/').pop()!]).toBeDefined();
     expect(doc.components.securitySchemes.bearer).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
+
+    // Valid against the official OpenAPI 3.1 JSON schema (the validator's own CLI, on the served document).
+    const validate = async (document: unknown) => {
+      const file = path.join(gw.dir, 'openapi.json');
+      fs.writeFileSync(file, JSON.stringify(document));
+      const r = await run(process.execPath, [VALIDATE_API, file]);
+      return { code: r.code, result: JSON.parse(r.stdout) };
+    };
+    expect(await validate(doc)).toEqual({ code: 0, result: { valid: true } });
+    // ... and the check has teeth.
+    doc.paths['/api/v1/sessions/{id}'].delete.parameters[0].in = 'body';
+    expect((await validate(doc)).result.valid).toBe(false);
   });
 
   it('lists sessions and kicks one; the agent comes back with a new session', async () => {
