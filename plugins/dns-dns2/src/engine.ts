@@ -3,7 +3,7 @@ import type { Authority } from './authority';
 import { RateLimiter } from './rate-limiter';
 import { cacheKey, ResponseCache, type CachedResponse } from './response-cache';
 import { CLASS_ANY, CLASS_IN, FLAG, RCODE, TYPE, UDP_PLAIN_MAX, rcodeCode, typeName } from './wire/constants';
-import { isProblem, parseQuery, type ParsedQuery } from './wire/query';
+import { isProblem, parseQuery, questionName, type ParsedQuery } from './wire/query';
 import { MessageWriter } from './wire/writer';
 
 /** How the engine decides whether answers may be served from the response cache. */
@@ -105,10 +105,11 @@ export class DnsEngine {
         this.stats.cacheHits++;
         return this.patch(hit, msg, q, transport);
       }
-      return this.slow(msg, q, key, source, transport).catch((err) => {
+      const name = questionName(msg, q.nameEnd);
+      return this.slow(msg, q, name, key, source, transport).catch((err) => {
         this.log.warn({ err }, 'dns: answering failed');
         this.stats.servfail++;
-        return this.encodeError(msg, q, RCODE.SERVFAIL);
+        return this.encodeError(msg, q, name, RCODE.SERVFAIL);
       });
     } catch (err) {
       this.log.warn({ err }, 'dns: handling a message failed');
@@ -117,23 +118,23 @@ export class DnsEngine {
     }
   }
 
-  private async slow(msg: Buffer, q: ParsedQuery, key: string, source: string, transport: 'udp' | 'tcp'): Promise<EngineReply> {
+  private async slow(msg: Buffer, q: ParsedQuery, name: string, key: string, source: string, transport: 'udp' | 'tcp'): Promise<EngineReply> {
     this.stats.cacheMisses++;
-    if (q.edns && q.edns.version > 0) return this.encodeError(msg, q, RCODE.BADVERS);
-    if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return this.encodeError(msg, q, RCODE.REFUSED);
-    if (q.qtype === TYPE.OPT) return this.encodeError(msg, q, RCODE.FORMERR);
-    if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return this.transfer(msg, q, source, transport);
+    if (q.edns && q.edns.version > 0) return this.encodeError(msg, q, name, RCODE.BADVERS);
+    if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return this.encodeError(msg, q, name, RCODE.REFUSED);
+    if (q.qtype === TYPE.OPT) return this.encodeError(msg, q, name, RCODE.FORMERR);
+    if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return this.transfer(msg, q, name, source, transport);
     const generation = this.authority.generation;
-    const question: DnsQuestion = { name: q.name, type: typeName(q.qtype), source, transport };
+    const question: DnsQuestion = { name, type: typeName(q.qtype), source, transport };
     let answer: DnsAnswer | undefined;
     try {
       answer = await callHook(() => this.hooks.resolve.promise(question), { name: 'resolve', timeoutMs: this.hookTimeoutMs });
     } catch (err) {
-      this.log.warn({ err, name: q.name, type: question.type }, 'dns: resolve hook failed; SERVFAIL');
+      this.log.warn({ err, name, type: question.type }, 'dns: resolve hook failed; SERVFAIL');
       this.stats.servfail++;
-      return this.encodeError(msg, q, RCODE.SERVFAIL);
+      return this.encodeError(msg, q, name, RCODE.SERVFAIL);
     }
-    const entry = this.encode(msg, q, answer ?? refused());
+    const entry = this.encode(msg, q, name, answer ?? refused());
     if (q.qclass === CLASS_IN && generation === this.authority.generation && this.mayCache(answer)) this.cache.set(key, entry);
     return this.patch(entry, msg, q, transport);
   }
@@ -150,15 +151,15 @@ export class DnsEngine {
     return answer ? this.cachePolicy.ours && this.ours.has(answer) : this.cachePolicy.nobody;
   }
 
-  private async transfer(msg: Buffer, q: ParsedQuery, source: string, transport: 'udp' | 'tcp'): Promise<EngineReply> {
+  private async transfer(msg: Buffer, q: ParsedQuery, name: string, source: string, transport: 'udp' | 'tcp'): Promise<EngineReply> {
     const allow = this.opts.axfr ?? [];
-    const zone = this.authority.zoneOf(q.name);
-    if (q.qtype !== TYPE.AXFR) return this.encodeError(msg, q, RCODE.NOTIMP);
-    if (transport !== 'tcp' || zone !== q.name || !(allow.includes('*') || allow.includes(source))) return this.encodeError(msg, q, RCODE.REFUSED);
+    const zone = this.authority.zoneOf(name);
+    if (q.qtype !== TYPE.AXFR) return this.encodeError(msg, q, name, RCODE.NOTIMP);
+    if (transport !== 'tcp' || zone !== name || !(allow.includes('*') || allow.includes(source))) return this.encodeError(msg, q, name, RCODE.REFUSED);
     const view = await this.authority.view(zone);
     const apex = view.get('@');
     const [soa] = apex ? this.authority.rrsOf(view, zone, 'soa', apex) : [];
-    if (!soa) return this.encodeError(msg, q, RCODE.SERVFAIL);
+    if (!soa) return this.encodeError(msg, q, name, RCODE.SERVFAIL);
     const all: DnsRecord[] = [soa];
     for (const label of [...view.labels()].sort()) {
       const owner = label === '@' ? zone : `${label}.${zone}`;
@@ -169,7 +170,7 @@ export class DnsEngine {
     const out: Buffer[] = [];
     for (let i = 0; i < all.length; ) {
       const w = new MessageWriter();
-      w.question(msg.subarray(12, q.nameEnd), q.name, q.qtype, q.qclass);
+      w.question(msg.subarray(12, q.nameEnd), name, q.qtype, q.qclass);
       let n = 0;
       while (i < all.length && w.length < 16000) {
         if (w.record(all[i])) n++;
@@ -181,12 +182,12 @@ export class DnsEngine {
   }
 
   /** Encodes an answer into its full and truncated forms. */
-  private encode(msg: Buffer, q: ParsedQuery, a: DnsAnswer): CachedResponse {
+  private encode(msg: Buffer, q: ParsedQuery, name: string, a: DnsAnswer): CachedResponse {
     const rcode = rcodeCode(a.rcode);
     const flags = FLAG.QR | (a.authoritative ? FLAG.AA : 0) | (q.flags & (FLAG.RD | FLAG.CD)) | (rcode & 0xf);
     const raw = msg.subarray(12, q.nameEnd);
     const w = new MessageWriter();
-    w.question(raw, q.name, q.qtype, q.qclass);
+    w.question(raw, name, q.qtype, q.qclass);
     const counts: [number, number, number, number] = [1, 0, 0, 0];
     for (const rr of a.answers) if (w.record(rr)) counts[1]++;
     for (const rr of a.authority) if (w.record(rr)) counts[2]++;
@@ -197,15 +198,15 @@ export class DnsEngine {
     }
     const full = w.finish(q.id, flags, counts);
     const t = new MessageWriter();
-    t.question(raw, q.name, q.qtype, q.qclass);
+    t.question(raw, name, q.qtype, q.qclass);
     if (q.edns) t.opt(this.maxUdp, rcode >> 4, q.edns.dnssecOk);
     const truncated = t.finish(q.id, flags | FLAG.TC, [1, 0, 0, q.edns ? 1 : 0]);
     return { full, truncated };
   }
 
-  private encodeError(msg: Buffer, q: ParsedQuery, rcode: number): Buffer {
+  private encodeError(msg: Buffer, q: ParsedQuery, name: string, rcode: number): Buffer {
     const w = new MessageWriter();
-    w.question(msg.subarray(12, q.nameEnd), q.name, q.qtype, q.qclass);
+    w.question(msg.subarray(12, q.nameEnd), name, q.qtype, q.qclass);
     if (q.edns) w.opt(this.maxUdp, rcode >> 4, q.edns.dnssecOk);
     return w.finish(q.id, FLAG.QR | (q.flags & (FLAG.RD | FLAG.CD)) | (rcode & 0xf), [1, 0, 0, q.edns ? 1 : 0]);
   }

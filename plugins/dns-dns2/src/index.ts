@@ -5,7 +5,7 @@ export { DnsServer, type DnsServerOptions } from './server';
 export { DnsEngine, type EngineOptions, type EngineStats, type CacheMode } from './engine';
 export { Authority, type AuthorityOptions } from './authority';
 export { ZoneView } from './zone-view';
-export { parseQuery, isProblem, type ParsedQuery, type QueryProblem, type EdnsInfo } from './wire/query';
+export { parseQuery, questionName, isProblem, type ParsedQuery, type QueryProblem, type EdnsInfo } from './wire/query';
 export { decodeMessage, DecodeError, type DecodedMessage } from './wire/decode';
 export { MessageWriter } from './wire/writer';
 export { TYPE, RCODE, FLAG, typeName, typeCode } from './wire/constants';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Packet } from 'dns2';
 import type { DnsRecord } from '@tfgw/core';
-import { MessageWriter, decodeMessage, ipv6Bytes, ipv6Text, isProblem, parseQuery, txtChunks, typeCode, typeName } from '@tfgw/dns-dns2';
+import { MessageWriter, decodeMessage, ipv6Bytes, ipv6Text, isProblem, parseQuery, questionName, txtChunks, typeCode, typeName } from '@tfgw/dns-dns2';
 
 /** Builds a query the way a resolver does (name as labels, optional OPT). */
 function query(name: string, qtype: number, opts: { id?: number; edns?: { size: number; version?: number; do?: boolean }; flags?: number } = {}): Buffer {
@@ -35,9 +35,10 @@ describe('query parser', () => {
   test('parses what a resolver sends: lower-cased name, type, EDNS (property)', () => {
     fc.assert(
       fc.property(dname, fc.integer({ min: 1, max: 65535 }), fc.option(fc.record({ size: fc.integer({ min: 0, max: 65535 }), do: fc.boolean() }), { nil: undefined }), fc.nat(65535), (name, qtype, edns, id) => {
-        const q = parseQuery(query(name, qtype, { id, edns }));
+        const msg = query(name, qtype, { id, edns });
+        const q = parseQuery(msg);
         if (isProblem(q)) throw new Error(q.reason);
-        expect(q.name).toBe(name.toLowerCase());
+        expect(questionName(msg, q.nameEnd)).toBe(name.toLowerCase());
         expect(q.qtype).toBe(qtype);
         expect(q.id).toBe(id);
         expect(q.nameEnd).toBe(12 + name.length + 2);
@@ -56,10 +57,21 @@ describe('query parser', () => {
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
         const r = parseQuery(Buffer.from(bytes));
         if (isProblem(r)) expect(['drop', 'FORMERR', 'NOTIMP']).toContain(r.action);
-        else expect(r.nameEnd).toBeLessThanOrEqual(bytes.length);
+        else {
+          expect(r.nameEnd).toBeLessThanOrEqual(bytes.length);
+          expect(typeof questionName(Buffer.from(bytes), r.nameEnd)).toBe('string');
+        }
       }),
       { seed: 11, numRuns: 2000 },
     );
+  });
+
+  test('labels holding dots or backslashes are escaped in the text name', () => {
+    const m = Buffer.concat([Buffer.alloc(12), Buffer.from([3, 0x61, 0x2e, 0x5c, 1, 0x42, 0]), Buffer.from([0, 1, 0, 1])]);
+    m.writeUInt16BE(1, 4);
+    const q = parseQuery(m);
+    if (isProblem(q)) throw new Error(q.reason);
+    expect(questionName(m, q.nameEnd)).toBe('a\\.\\\\.b');
   });
 
   test('malformed queries: codes per rule', () => {

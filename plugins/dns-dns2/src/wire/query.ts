@@ -16,8 +16,6 @@ export interface ParsedQuery {
   id: number;
   /** Raw 16-bit flags word. */
   flags: number;
-  /** Query name, lower case (ASCII), no trailing dot; `.` and `\` inside labels are escaped. */
-  name: string;
   /** Cache key of the name: the wire form lower-cased, as a latin1 string. */
   wireKey: string;
   /** Offset just after the question name (the name is at 12..nameEnd). */
@@ -68,9 +66,9 @@ export function parseQuery(msg: Uint8Array): ParsedQuery | QueryProblem {
   const ar = (msg[10] << 8) | msg[11];
   if (qd !== 1) return { action: 'FORMERR', id, flags, reason: `QDCOUNT ${qd}, expected 1` };
 
-  // question name: plain labels only (a pointer in the question has nothing to point at)
+  // question name: plain labels only (a pointer in the question has nothing to point at).
+  // Only bounds and case are checked here; the dotted name is decoded on the slow path.
   let p = 12;
-  let name = '';
   let wireLen = 0;
   let lowerNeeded = false;
   for (;;) {
@@ -84,15 +82,14 @@ export function parseQuery(msg: Uint8Array): ParsedQuery | QueryProblem {
     wireLen += l + 1;
     if (wireLen > 254) return { action: 'FORMERR', id, flags, reason: 'question name longer than 255 bytes' };
     if (p + 1 + l > len) return { action: 'FORMERR', id, flags, reason: 'question label runs past the end' };
-    if (name.length > 0) name += '.';
-    for (let i = p + 1; i <= p + l; i++) {
-      let c = msg[i];
-      if (c >= 0x41 && c <= 0x5a) {
-        c += 0x20;
-        lowerNeeded = true;
+    if (!lowerNeeded) {
+      for (let i = p + 1; i <= p + l; i++) {
+        const c = msg[i];
+        if (c >= 0x41 && c <= 0x5a) {
+          lowerNeeded = true;
+          break;
+        }
       }
-      if (c === 0x2e || c === 0x5c) name += `\\${String.fromCharCode(c)}`;
-      else name += String.fromCharCode(c);
     }
     p += l + 1;
   }
@@ -123,7 +120,27 @@ export function parseQuery(msg: Uint8Array): ParsedQuery | QueryProblem {
     }
     p += 10 + rdlen;
   }
-  return { id, flags, name, wireKey, nameEnd, qtype, qclass, edns };
+  return { id, flags, wireKey, nameEnd, qtype, qclass, edns };
+}
+
+/**
+ * The question name of a parsed query as text: lower case (ASCII), no trailing dot, `.` and
+ * `\` inside labels escaped. Only valid for messages {@link parseQuery} accepted.
+ */
+export function questionName(msg: Uint8Array, nameEnd: number): string {
+  let name = '';
+  let p = 12;
+  while (p < nameEnd - 1) {
+    const l = msg[p];
+    if (name.length > 0) name += '.';
+    for (let i = p + 1; i <= p + l; i++) {
+      let c = msg[i];
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      name += c === 0x2e || c === 0x5c ? `\\${String.fromCharCode(c)}` : String.fromCharCode(c);
+    }
+    p += l + 1;
+  }
+  return name;
 }
 
 /** Offset after a (possibly compressed) name at `p`, or -1 when malformed. */
