@@ -6,6 +6,7 @@ import { CpuMeter } from './proc-stats';
 import { ensureTools } from './debian-tools';
 import { PROFILE_DIR } from './tfgw';
 import { summarizeProfiles } from './profile-summary';
+import { costKey } from './figures';
 import type { RunOptions, Scenario, ScenarioContext, ScenarioResult, System } from './types';
 
 /** A system that failed this many measurements is not tried again in this scenario. */
@@ -72,9 +73,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
           try {
             const values = await withTimeout(scenario.measure(ctx, sys, m, commands), perMeasurementMs, `${sys.name} ${m.label}`);
             const cpu = meter.read();
-            for (const [k, v] of Object.entries(values)) ((result.values[k] ??= {})[sys.name] ??= []).push(v);
-            for (const [role, v] of Object.entries(cpu)) (((result.cpu[m.key] ??= {})[sys.name] ??= {})[role] ??= []).push(v);
-            log(`  rep ${rep}/${opts.reps} ${sys.name.padEnd(11)} ${m.label}: ${Object.entries(values).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ')}`);
+            const { work, ...figures } = values;
+            if (m.cost && work > 0 && Object.keys(sys.procs).length > 0) figures[costKey(m)] = (cpu.totalSeconds / work) * m.cost.scale;
+            for (const [k, v] of Object.entries(figures)) ((result.values[k] ??= {})[sys.name] ??= []).push(v);
+            for (const [role, v] of Object.entries(cpu.pct)) (((result.cpu[m.key] ??= {})[sys.name] ??= {})[role] ??= []).push(v);
+            log(`  rep ${rep}/${opts.reps} ${sys.name.padEnd(11)} ${m.label}: ${Object.entries(figures).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ')}`);
           } catch (e) {
             const msg = (e as Error).message.split('\n')[0];
             result.errors[sys.name] ??= msg;

@@ -78,13 +78,19 @@ export class CpuMeter {
     this.start = new Map(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)]));
   }
 
-  /** Average CPU per role since construction, as a percentage of one core. */
-  read(): Record<string, number> {
+  /**
+   * CPU used per role since construction: as a percentage of one core (`pct`) and in
+   * seconds summed over all roles (`totalSeconds`, for the cost per unit of work).
+   */
+  read(): { pct: Record<string, number>; totalSeconds: number } {
     const wall = Number(process.hrtime.bigint() - this.t0) / 1e9;
-    const out: Record<string, number> = {};
+    const pct: Record<string, number> = {};
+    let totalSeconds = 0;
     for (const [k, pid] of Object.entries(this.procs)) {
-      out[k] = wall > 0 ? ((cpuSeconds(pid) - this.start.get(k)!) / wall) * 100 : NaN;
+      const used = cpuSeconds(pid) - this.start.get(k)!;
+      totalSeconds += used;
+      pct[k] = wall > 0 ? (used / wall) * 100 : NaN;
     }
-    return out;
+    return { pct, totalSeconds };
   }
 }

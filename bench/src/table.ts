@@ -1,5 +1,6 @@
 import { fmt, summarize } from './stats';
 import type { ScenarioResult, System } from './types';
+import { figuresOf } from './figures';
 
 /** A rendered table: header row plus body rows of cell strings. */
 export interface Table {
@@ -38,7 +39,7 @@ export function valuesTable(r: ScenarioResult): Table {
   const header = ['figure', ...cols.map((c) => c.name)];
   const rows: string[][] = [];
   for (const m of r.scenario.measurements) {
-    for (const f of m.figures) {
+    for (const f of figuresOf(m)) {
       rows.push([`${f.label} ${f.better === 'higher' ? '↑' : '↓'}`, ...cols.map((c) => valueCell(r.values[f.key]?.[c.name]) || missingCell(r, c))]);
     }
     const cpu = r.cpu[m.key] ?? {};
@@ -68,7 +69,7 @@ export function ratioTable(r: ScenarioResult): Table | undefined {
   if (tfgw.length === 0 || rivals.length === 0) return undefined;
   const rows: string[][] = [];
   for (const m of r.scenario.measurements) {
-    for (const f of m.figures.filter((x) => !x.noRatio)) {
+    for (const f of figuresOf(m).filter((x) => !x.noRatio)) {
       for (const t of tfgw) {
         const a = summarize(r.values[f.key]?.[t.name]);
         if (!a) continue;

@@ -20,6 +20,12 @@ export interface Measurement {
   label: string;
   /** Figures this measurement yields. */
   figures: Figure[];
+  /**
+   * Adds a "CPU cost" figure: CPU seconds of all the column's processes divided by the units
+   * of work `measure` reports under the key `work`, times `scale`. Unlike % of a core it
+   * does not shrink when other work on the machine starves the path.
+   */
+  cost?: { label: string; scale: number };
 }
 
 /** A path from the load generator to the target: tfgw over one transport, or a rival. */

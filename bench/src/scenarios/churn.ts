@@ -21,6 +21,7 @@ export const churn: Scenario = {
         { key: 'cps', label: 'connections/s', better: 'higher' },
         { key: 'errors', label: 'failed connections', better: 'lower', noRatio: true },
       ],
+      cost: { label: 'CPU per connection, µs', scale: 1e6 },
     },
   ],
   async setup(ctx) {
@@ -36,8 +37,8 @@ export const churn: Scenario = {
     return [...tfgw, ...(await tcpRivals(ctx, ['direct', 'socat', 'node relay', 'ssh -R'], async () => echoPort, 65536))];
   },
   async measure(ctx, sys, _m, commands) {
-    const r = await runWorkerJson<{ perSecond: number; errors: number; firstError?: string }>('churn', ['127.0.0.1', sys.data.port as number, ctx.seconds, 8], (ctx.seconds + 30) * 1000, commands);
+    const r = await runWorkerJson<{ perSecond: number; errors: number; firstError?: string; done: number }>('churn', ['127.0.0.1', sys.data.port as number, ctx.seconds, 8], (ctx.seconds + 30) * 1000, commands);
     if (r.perSecond === 0) throw new Error(`no connection completed: ${r.firstError ?? 'unknown'}`);
-    return { cps: r.perSecond, errors: r.errors };
+    return { cps: r.perSecond, errors: r.errors, work: r.done };
   },
 };

@@ -3,7 +3,7 @@ import { Sshd } from '../rivals/ssh';
 import { freePort } from '../ports';
 import { displayCommand, startClient, tfgwSystems } from '../tfgw';
 import type { Scenario, System } from '../types';
-import { iperfGbps, startIperfServer } from '../tools/iperf3';
+import { iperf, startIperfServer } from '../tools/iperf3';
 import { runWorkerJson, startWorkerServer } from '../workers';
 
 /** client -> gateway -> agent -> service (tfgw client --forward) vs ssh -L. */
@@ -16,8 +16,8 @@ export const clientPath: Scenario = {
     '(one hop fewer: the ssh server is the agent). iperf3 1 and 8 streams, and 64-byte ping-pongs.',
   tools: ['iperf3', 'sshd', 'ssh', 'ssh-keygen'],
   measurements: [
-    { key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }] },
-    { key: 'p8', label: '8 streams', figures: [{ key: 'gbps8', label: '8 streams, Gbit/s', better: 'higher' }] },
+    { key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (1 stream)', scale: 1e9 } },
+    { key: 'p8', label: '8 streams', figures: [{ key: 'gbps8', label: '8 streams, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (8 streams)', scale: 1e9 } },
     {
       key: 'rtt',
       label: 'ping-pong',
@@ -25,6 +25,7 @@ export const clientPath: Scenario = {
         { key: 'p50', label: 'ping p50, µs', better: 'lower' },
         { key: 'p99', label: 'ping p99, µs', better: 'lower' },
       ],
+      cost: { label: 'CPU per round trip, µs', scale: 1e6 },
     },
   ],
   async setup(ctx) {
@@ -71,10 +72,12 @@ export const clientPath: Scenario = {
     return [...tfgw, direct, ssh];
   },
   async measure(ctx, sys, m, commands): Promise<Record<string, number>> {
-    if (m.key === 'p1') return { gbps1: await iperfGbps(sys.data.iperf as number, ctx.seconds, 1, commands) };
-    if (m.key === 'p8') return { gbps8: await iperfGbps(sys.data.iperf as number, ctx.seconds, 8, commands) };
+    if (m.key !== 'rtt') {
+      const r = await iperf(sys.data.iperf as number, ctx.seconds, m.key === 'p1' ? 1 : 8, commands);
+      return { [m.key === 'p1' ? 'gbps1' : 'gbps8']: r.gbps, work: r.bytes };
+    }
     const count = ctx.opts.quick ? 2000 : 10000;
-    const r = await runWorkerJson<{ p50: number; p99: number }>('ping', ['127.0.0.1', sys.data.echo as number, count, 64], 180_000, commands);
-    return { p50: r.p50, p99: r.p99 };
+    const r = await runWorkerJson<{ p50: number; p99: number; total: number }>('ping', ['127.0.0.1', sys.data.echo as number, count, 64], 180_000, commands);
+    return { p50: r.p50, p99: r.p99, work: r.total };
   },
 };

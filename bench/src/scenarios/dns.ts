@@ -30,6 +30,7 @@ export const dns: Scenario = {
         { key: 'avgMs', label: 'mean latency, ms', better: 'lower' },
         { key: 'lost', label: 'lost queries, %', better: 'lower', noRatio: true },
       ],
+      cost: { label: 'CPU per query, µs', scale: 1e6 },
     },
   ],
   async setup(ctx) {
@@ -71,6 +72,6 @@ export const dns: Scenario = {
   },
   async measure(ctx, sys, _m, commands) {
     const r = await dnsperf(sys.data.port as number, sys.data.queryFile as string, ctx.seconds, commands);
-    return { qps: r.qps, avgMs: r.avgMs, lost: r.lostPct };
+    return { qps: r.qps, avgMs: r.avgMs, lost: r.lostPct, work: r.completed };
   },
 };

@@ -39,6 +39,7 @@ export const http: Scenario = {
         { key: 'p99', label: 'p99, ms', better: 'lower' },
         { key: 'upstream', label: 'connections the origin accepted', better: 'lower', noRatio: true },
       ],
+      cost: { label: 'CPU per request, µs', scale: 1e6 },
     },
   ],
   async setup(ctx) {
@@ -73,6 +74,6 @@ export const http: Scenario = {
     // New origin connections during the run (minus the stats request's own): about the 50 of
     // wrk when the path keeps upstream connections alive, about the request count when not.
     const upstream = after.connections - before.connections - 1;
-    return { rps: r.rps, p50: r.p50Ms, p99: r.p99Ms, upstream };
+    return { rps: r.rps, p50: r.p50Ms, p99: r.p99Ms, upstream, work: r.requests };
   },
 };

@@ -21,6 +21,7 @@ export const latency: Scenario = {
         { key: 'p99', label: 'p99, µs', better: 'lower' },
         { key: 'p999', label: 'p99.9, µs', better: 'lower' },
       ],
+      cost: { label: 'CPU per round trip, µs', scale: 1e6 },
     },
   ],
   async setup(ctx) {
@@ -38,7 +39,7 @@ export const latency: Scenario = {
   },
   async measure(ctx, sys, _m, commands) {
     const count = ctx.opts.quick ? 2000 : 10000;
-    const r = await runWorkerJson<{ p50: number; p99: number; p999: number }>('ping', ['127.0.0.1', sys.data.port as number, count, 64], 180_000, commands);
-    return { p50: r.p50, p99: r.p99, p999: r.p999 };
+    const r = await runWorkerJson<{ p50: number; p99: number; p999: number; total: number }>('ping', ['127.0.0.1', sys.data.port as number, count, 64], 180_000, commands);
+    return { p50: r.p50, p99: r.p99, p999: r.p999, work: r.total };
   },
 };

@@ -1,5 +1,5 @@
 import { tcpRivals } from '../rivals/tcp-relays';
-import { iperfGbps, startIperfServer } from '../tools/iperf3';
+import { iperf, startIperfServer } from '../tools/iperf3';
 import { addressPort, tfgwSystems } from '../tfgw';
 import type { Scenario } from '../types';
 
@@ -14,8 +14,8 @@ export const tcpThroughput: Scenario = {
     'Each column has its own iperf3 server.',
   tools: ['iperf3', 'socat', 'sshd', 'ssh', 'ssh-keygen'],
   measurements: [
-    { key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }] },
-    { key: 'p8', label: '8 streams', figures: [{ key: 'gbps8', label: '8 streams, Gbit/s', better: 'higher' }] },
+    { key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (1 stream)', scale: 1e9 } },
+    { key: 'p8', label: '8 streams', figures: [{ key: 'gbps8', label: '8 streams, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (8 streams)', scale: 1e9 } },
   ],
   async setup(ctx) {
     const target = async (label: string): Promise<number> => (await startIperfServer(ctx.scope, label)).port;
@@ -29,7 +29,8 @@ export const tcpThroughput: Scenario = {
   },
   async measure(ctx, sys, m, commands): Promise<Record<string, number>> {
     const port = sys.data.port as number;
-    if (m.key === 'p1') return { gbps1: await iperfGbps(port, ctx.seconds, 1, commands) };
-    return { gbps8: await iperfGbps(port, ctx.seconds, 8, commands) };
+    const streams = m.key === 'p1' ? 1 : 8;
+    const r = await iperf(port, ctx.seconds, streams, commands);
+    return { [m.key === 'p1' ? 'gbps1' : 'gbps8']: r.gbps, work: r.bytes };
   },
 };

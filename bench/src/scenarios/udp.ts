@@ -25,6 +25,7 @@ export const udp: Scenario = {
         { key: 'dps', label: 'echoed datagrams/s (32 in flight)', better: 'higher' },
         { key: 'wloss', label: 'loss in closed loop, %', better: 'lower', noRatio: true },
       ],
+      cost: { label: 'CPU per echoed datagram, µs (closed loop)', scale: 1e6 },
     },
     {
       key: 'rate',
@@ -33,6 +34,7 @@ export const udp: Scenario = {
         { key: 'rps', label: `echoed/s at ${RATE / 1000}k/s offered`, better: 'higher' },
         { key: 'rloss', label: `loss at ${RATE / 1000}k/s offered, %`, better: 'lower', noRatio: true },
       ],
+      cost: { label: `CPU per echoed datagram, µs (${RATE / 1000}k/s)`, scale: 1e6 },
     },
   ],
   async setup(ctx) {
@@ -50,10 +52,10 @@ export const udp: Scenario = {
     const port = sys.data.port as number;
     const timeout = (ctx.seconds + 30) * 1000;
     if (m.key === 'window') {
-      const r = await runWorkerJson<{ perSecond: number; lossPct: number }>('udp-load', ['127.0.0.1', port, ctx.seconds, 'window', 32], timeout, commands);
-      return { dps: r.perSecond, wloss: r.lossPct };
+      const r = await runWorkerJson<{ perSecond: number; lossPct: number; received: number }>('udp-load', ['127.0.0.1', port, ctx.seconds, 'window', 32], timeout, commands);
+      return { dps: r.perSecond, wloss: r.lossPct, work: r.received };
     }
-    const r = await runWorkerJson<{ perSecond: number; lossPct: number }>('udp-load', ['127.0.0.1', port, ctx.seconds, 'rate', RATE], timeout, commands);
-    return { rps: r.perSecond, rloss: r.lossPct };
+    const r = await runWorkerJson<{ perSecond: number; lossPct: number; received: number }>('udp-load', ['127.0.0.1', port, ctx.seconds, 'rate', RATE], timeout, commands);
+    return { rps: r.perSecond, rloss: r.lossPct, work: r.received };
   },
 };

@@ -7,6 +7,8 @@ export interface DnsperfResult {
   avgMs: number;
   /** Lost queries in %. */
   lostPct: number;
+  /** Queries answered. */
+  completed: number;
 }
 
 /** `dnsperf -s 127.0.0.1 -p PORT -d QUERYFILE -l SECONDS`: queries/s against one server. */
@@ -24,5 +26,5 @@ export async function dnsperf(port: number, queryFile: string, seconds: number, 
   if (!Number.isFinite(qps) || completed === 0) throw new Error(`dnsperf completed no queries (exit ${r.code}): ${r.lines.slice(-4).join(' | ')}`);
   const noerror = out.match(/Response codes:\s+NOERROR (\d+)/);
   if (!noerror || Number(noerror[1]) < completed / 2) throw new Error(`dnsperf: most answers are not NOERROR (${out.match(/Response codes:.*$/m)?.[0] ?? 'no response codes'})`);
-  return { qps, avgMs: avg, lostPct: sent ? (lost / sent) * 100 : 0 };
+  return { qps, avgMs: avg, lostPct: sent ? (lost / sent) * 100 : 0, completed };
 }

@@ -15,6 +15,8 @@ export interface WrkResult {
   p99Ms: number;
   /** Socket errors + non-2xx/3xx responses. */
   errors: number;
+  /** Requests completed. */
+  requests: number;
 }
 
 /**
@@ -35,5 +37,5 @@ export async function wrk(url: string, seconds: number, commands: string[], host
   if (!Number.isFinite(rps)) throw new Error(`wrk printed no Requests/sec (exit ${r.code}): ${r.lines.slice(-4).join(' | ')}`);
   const total = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
   if (total > 0 && errors > total / 2) throw new Error(`wrk: ${errors} errors for ${total} requests (path broken?)`);
-  return { rps, p50Ms: p50, p99Ms: p99, errors };
+  return { rps, p50Ms: p50, p99Ms: p99, errors, requests: total };
 }

@@ -40,7 +40,7 @@ s.on('connect', () => {
     clearTimeout(timer);
     const sorted = Float64Array.from(samples).sort();
     const mean = sorted.reduce((a, b) => a + b, 0) / count;
-    console.log(JSON.stringify({ count, p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99), p999: quantileSorted(sorted, 0.999), mean }));
+    console.log(JSON.stringify({ count, total: count + WARMUP, p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99), p999: quantileSorted(sorted, 0.999), mean }));
     s.removeAllListeners('close');
     s.destroy();
     process.exit(0);
