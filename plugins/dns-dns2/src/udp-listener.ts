@@ -28,7 +28,13 @@ export async function listenUdp(at: ListenAddress, engine: DnsEngine, log: Logge
   const send = (reply: EngineReply, port: number, address: string) => {
     if (reply === null) return;
     const b = Array.isArray(reply) ? reply[0] : reply;
-    if (b) socket.send(b, port, address);
+    if (!b) return;
+    try {
+      socket.send(b, port, address);
+    } catch (err) {
+      // the socket closed while the answer was being computed (shutdown): nothing to send on
+      log.debug({ err }, 'dns: udp reply not sent');
+    }
   };
   socket.on('message', (msg, rinfo) => {
     const r = engine.handle(msg, rinfo.address, 'udp');
