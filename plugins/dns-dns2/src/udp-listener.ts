@@ -18,12 +18,13 @@ const SOCKET_BUFFER = 4 * 1024 * 1024;
 
 /** Binds a UDP socket and answers each datagram with the engine's reply (or nothing). */
 export async function listenUdp(at: ListenAddress, engine: DnsEngine, log: Logger): Promise<UdpListener> {
+  const family = net.isIPv6(at.host) ? 6 : 4;
   const socket = dgram.createSocket({
-    type: net.isIPv6(at.host) ? 'udp6' : 'udp4',
+    type: family === 6 ? 'udp6' : 'udp4',
     recvBufferSize: SOCKET_BUFFER,
     sendBufferSize: SOCKET_BUFFER,
     // replies go to the IP literal the datagram came from: skip the async resolver
-    lookup: (address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void) => cb(null, address, net.isIPv6(address) ? 6 : 4),
+    lookup: (address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void) => cb(null, address, family),
   } as dgram.SocketOptions);
   const send = (reply: EngineReply, port: number, address: string) => {
     if (reply === null) return;
