@@ -24,7 +24,7 @@ export async function listenUdp(at: ListenAddress, engine: DnsEngine, log: Logge
     recvBufferSize: SOCKET_BUFFER,
     sendBufferSize: SOCKET_BUFFER,
     // replies go to the IP literal the datagram came from: skip the async resolver
-    lookup: (address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void) => cb(null, address, family),
+    lookup: (address: string, _family: unknown, cb: (err: Error | null, address: string, family: number) => void) => cb(null, address, family),
   } as dgram.SocketOptions);
   const send = (reply: EngineReply, port: number, address: string) => {
     if (reply === null) return;
