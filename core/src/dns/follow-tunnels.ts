@@ -4,6 +4,7 @@ import { gatewayDnsFacts } from './gateway-facts';
 import { relativeLabel, normalizeName } from './names';
 import type { LabelRecords } from './records';
 import type { RecordStore } from './store';
+import { TunnelLedger } from './tunnel-ledger';
 import { ensureZoneApex, type ZoneApexOptions } from './zone-apex';
 
 /** Options of {@link followTunnels}. */
@@ -14,6 +15,15 @@ export interface FollowTunnelsOptions {
   wildcard?: boolean;
   /** Write SOA / NS / glue at each zone apex that lacks them, at start. @default true */
   apex?: boolean | ZoneApexOptions;
+  /**
+   * File remembering which agent names got records. After a restart, names in it that the
+   * gateway does not own `reconcileAfterMs` after start lose their records (agents that never
+   * came back). `false` keeps no ledger. Store plugins default it to `<dataDir>/dns-tunnel-names.json`.
+   * @default false
+   */
+  ledger?: string | false;
+  /** Delay before reconciling, so reconnecting agents can claim their names again. @default config `gateway.graceMs` ?? 30000 */
+  reconcileAfterMs?: number;
 }
 
 /** Handle returned by {@link followTunnels}. */
@@ -22,6 +32,8 @@ export interface TunnelRecords {
   start(): Promise<void>;
   /** Resolves when every queued write so far is done. */
   idle(): Promise<void>;
+  /** Cancels a pending reconciliation, waits for queued writes, writes the ledger. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -39,6 +51,8 @@ export function followTunnels(node: TfgwNode, store: RecordStore, opts: FollowTu
   const ready = new Promise<void>((r) => (release = r));
   let chain: Promise<void> = ready;
   let started = false;
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  const ledger = opts.ledger ? new TunnelLedger(opts.ledger, (err) => node.log.warn({ err }, 'dns: writing the tunnel-name ledger failed')) : undefined;
 
   const enqueue = (what: string, fn: () => Promise<unknown>) => {
     chain = chain.then(fn).then(
@@ -73,6 +87,7 @@ export function followTunnels(node: TfgwNode, store: RecordStore, opts: FollowTu
       const { ipv4, ipv6 } = gatewayDnsFacts(node);
       const rrset: LabelRecords = { a: ipv4.map((ip) => ({ ip, ttl })), aaaa: ipv6.map((ip) => ({ ip, ttl })) };
       for (const label of where.labels) await store.upsert(where.zone, label, rrset);
+      ledger?.add(normalizeName(claim.fqdn), where.zone);
     });
   };
 
@@ -85,7 +100,21 @@ export function followTunnels(node: TfgwNode, store: RecordStore, opts: FollowTu
         await store.delete(where.zone, label, 'a');
         await store.delete(where.zone, label, 'aaaa');
       }
+      ledger?.remove(normalizeName(claim.fqdn));
     });
+  };
+
+  /** Removes records of ledger names the gateway does not own (agents that did not come back). */
+  const reconcile = () => {
+    const gw = node.gateway;
+    if (!gw || !ledger) return;
+    const owned = new Set(gw.names().filter((c) => c.kind === 'agent').map((c) => normalizeName(c.fqdn)));
+    for (const [fqdn, zone] of ledger.entries()) {
+      if (!owned.has(fqdn)) {
+        node.log.info({ name: fqdn }, 'dns: removing records of an agent name no longer owned');
+        remove({ fqdn, zone, owner: '', kind: 'agent' });
+      }
+    }
   };
 
   node.hooks.nameAdded.tap('dns-follow-tunnels', add);
@@ -98,10 +127,21 @@ export function followTunnels(node: TfgwNode, store: RecordStore, opts: FollowTu
         const apexOpts = typeof opts.apex === 'object' ? opts.apex : {};
         for (const zone of facts.zones) await ensureZoneApex(store, zone, facts, apexOpts);
       }
+      await ledger?.load();
       for (const claim of node.gateway?.names() ?? []) add(claim);
       started = true;
       release();
       await chain;
+      if (ledger && node.gateway) {
+        reconcileTimer = setTimeout(reconcile, opts.reconcileAfterMs ?? node.config.gateway?.graceMs ?? 30000);
+        reconcileTimer.unref?.();
+      }
+    },
+    async stop() {
+      if (reconcileTimer) clearTimeout(reconcileTimer);
+      reconcileTimer = undefined;
+      if (started) await chain;
+      await ledger?.flush();
     },
     async idle() {
       if (started) await chain;

@@ -9,5 +9,6 @@ export * from './coalesced-writer';
 export * from './data-dir';
 export * from './gateway-facts';
 export * from './zone-apex';
+export * from './tunnel-ledger';
 export * from './follow-tunnels';
 export * from './store-plugin';

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { TfgwNode } from '../node';
+import { dataDir } from './data-dir';
 import type { TfgwPlugin } from '../plugin';
 import { followTunnels, type FollowTunnelsOptions } from './follow-tunnels';
 import { DNS_STORE_SERVICE, type RecordStore } from './store';
@@ -16,8 +18,9 @@ export interface StorePluginOptions {
 
 /**
  * Builds a store plugin: `apply` creates the store, provides it as `'dns.store'` and (unless
- * `follow: false`) wires {@link followTunnels}; the `start` tap opens it (early stage) and writes
- * apex defaults, the `shutdown` tap waits for queued writes and closes it (late stage).
+ * `follow: false`) wires {@link followTunnels} with its ledger in `<dataDir>/dns-tunnel-names.json`;
+ * the `start` tap opens it (early stage) and writes apex defaults, the `shutdown` tap waits for
+ * queued writes and closes it (late stage).
  */
 export function createStorePlugin(name: string, create: (node: TfgwNode) => RecordStore, options: StorePluginOptions = {}): TfgwPlugin {
   return {
@@ -25,14 +28,15 @@ export function createStorePlugin(name: string, create: (node: TfgwNode) => Reco
     apply(node: TfgwNode) {
       const store = create(node);
       node.services.provide(DNS_STORE_SERVICE, store);
-      const follower = options.follow === false ? undefined : followTunnels(node, store, options.follow ?? {});
+      const follow = options.follow === false ? undefined : { ledger: path.join(dataDir(node), 'dns-tunnel-names.json'), ...options.follow };
+      const follower = follow ? followTunnels(node, store, follow) : undefined;
       node.hooks.start.tapPromise({ name, stage: STORE_START_STAGE }, async () => {
         await store.open();
         node.log.info({ store: store.kind }, 'dns store open');
         await follower?.start();
       });
       node.hooks.shutdown.tapPromise({ name, stage: STORE_SHUTDOWN_STAGE }, async () => {
-        await follower?.idle();
+        await follower?.stop();
         await store.close();
       });
     },

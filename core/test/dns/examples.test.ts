@@ -52,7 +52,7 @@ test('examples/redis-dns: REDIS_URL store + dns-dns2 answer an agent name', asyn
   const redis = await startRedis();
   const plugins = dnsPlugins('redis-dns', { REDIS_URL: redis.url }, { 'dns-dns2': { listen: '127.0.0.1:0' } });
   expect(plugins.map((p) => p.name)).toEqual(['dns-redis', 'dns-dns2']);
-  const node = new TfgwNode({ plugins });
+  const node = new TfgwNode({ baseDir: await fs.mkdtemp(path.join(os.tmpdir(), 'tfgw-example-redis-')), plugins });
   standInGateway(node);
   try {
     await node.start();

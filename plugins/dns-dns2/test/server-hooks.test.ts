@@ -8,7 +8,7 @@ import { dig, digRaw } from '../../../core/test/dns/dig';
 import { rawQuery } from './helpers';
 
 async function startNode(opts: DnsServerOptions, setup?: (node: TfgwNode) => void): Promise<{ node: TfgwNode; port: number; store: RecordStore; server: DnsServer }> {
-  const node = new TfgwNode({ plugins: [dnsMemory({ file: false }), dnsDns2({ listen: '127.0.0.1:0', ...opts })] });
+  const node = new TfgwNode({ plugins: [dnsMemory({ file: false, follow: { ledger: false } }), dnsDns2({ listen: '127.0.0.1:0', ...opts })] });
   // stand-in for the gateway role: zones and public addresses
   node.gateway = { zones: ['tfgw.localhost'], publicAddresses: { ipv4: ['127.0.0.1'], ipv6: [] }, names: () => [] } as unknown as TfgwNode['gateway'];
   setup?.(node);

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { TfgwNode, type RecordChange, type RecordStore } from '@tfgw/core';
 import dnsRedis, { RedisStore } from '@tfgw/dns-redis';
 import dnsDns2, { type DnsServer } from '@tfgw/dns-dns2';
@@ -6,6 +9,7 @@ import { describeStoreCompliance } from '../../../core/test/dns/store-suite';
 import { startRedis, type RedisServer } from '../../../core/test/dns/redis-server';
 import { dig } from '../../../core/test/dns/dig';
 
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tfgw-dns-redis-'));
 let redis: RedisServer;
 let n = 0;
 
@@ -156,7 +160,7 @@ describe('noticing writes by others', () => {
 
   test('keyspace mode (auto-detected) reports external writes, and the server answers them', async () => {
     const ks = await startRedis(['--notify-keyspace-events', 'Kh']);
-    const node = new TfgwNode({ plugins: [dnsRedis({ url: ks.url }), dnsDns2({ listen: '127.0.0.1:0', zones: ['ks.test'] })] });
+    const node = new TfgwNode({ baseDir: tmp(), plugins: [dnsRedis({ url: ks.url }), dnsDns2({ listen: '127.0.0.1:0', zones: ['ks.test'] })] });
     node.gateway = { zones: ['ks.test'], publicAddresses: { ipv4: ['127.0.0.1'], ipv6: [] }, names: () => [] } as unknown as TfgwNode['gateway'];
     await node.start();
     try {
@@ -177,7 +181,7 @@ describe('noticing writes by others', () => {
 
 describe('dns-redis plugin', () => {
   test('names follow tunnels into Redis; apex SOA/NS/glue written at start', async () => {
-    const node = new TfgwNode({ plugins: [dnsRedis({ url: redis.url, prefix: 'plug:' })] });
+    const node = new TfgwNode({ baseDir: tmp(), plugins: [dnsRedis({ url: redis.url, prefix: 'plug:' })] });
     // stand-in for the gateway role until it lands
     node.gateway = { zones: ['tfgw.localhost'], publicAddresses: { ipv4: ['198.51.100.7'], ipv6: [] }, names: () => [] } as unknown as TfgwNode['gateway'];
     await node.start();
