@@ -3,7 +3,7 @@
  * Loopback throughput and ping of the QUIC transport: the raw native layer vs the wrapper.
  * Usage (after `npx tsc -b transports/quic`):
  *   node transports/quic/scripts/throughput.js [MiB=512] [chunkKiB=64] [rounds=3]
- * Prints MB/s (10^6 bytes/s) for each round and the median, and ping p50/p99 over 2000 pings,
+ * Prints MB/s (10^6 bytes/s) and process CPU seconds per GB for each round and the median, and ping p50/p99 over 2000 pings,
  * raw (same round trip on the native layer) and through session.ping().
  */
 'use strict';
@@ -159,6 +159,14 @@ async function rawPings() {
   return { p50: rtts[1000], p99: rtts[1980] };
 }
 
+/** Runs `fn` (which returns MB/s) and also reports process CPU seconds (all threads) per GB moved. */
+async function withCpu(fn) {
+  const c0 = process.cpuUsage();
+  const mbps = await fn();
+  const c = process.cpuUsage(c0);
+  return { mbps, cpuPerGB: (c.user + c.system) / 1e6 / (total / 1e9) };
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 (async () => {
@@ -166,13 +174,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const r = [];
   const w = [];
   for (let i = 0; i < rounds; i++) {
-    r.push(await raw());
-    w.push(await wrapped());
-    console.log(`round ${i + 1}: raw ${r[i].toFixed(1)} MB/s, wrapper ${w[i].toFixed(1)} MB/s`);
+    r.push(await withCpu(raw));
+    w.push(await withCpu(wrapped));
+    console.log(
+      `round ${i + 1}: raw ${r[i].mbps.toFixed(1)} MB/s (${r[i].cpuPerGB.toFixed(2)} CPU s/GB), wrapper ${w[i].mbps.toFixed(1)} MB/s (${w[i].cpuPerGB.toFixed(2)} CPU s/GB)`,
+    );
   }
-  const mr = median(r);
-  const mw = median(w);
+  const mr = median(r.map((x) => x.mbps));
+  const mw = median(w.map((x) => x.mbps));
+  const cr = median(r.map((x) => x.cpuPerGB));
+  const cw = median(w.map((x) => x.cpuPerGB));
   console.log(`median: raw ${mr.toFixed(1)} MB/s, wrapper ${mw.toFixed(1)} MB/s, wrapper/raw ${((mw / mr) * 100).toFixed(0)}%`);
+  console.log(`median CPU per GB (lower is better, robust to machine load): raw ${cr.toFixed(2)} s, wrapper ${cw.toFixed(2)} s, raw/wrapper ${((cr / cw) * 100).toFixed(0)}%`);
   const rp = await rawPings();
   console.log(`ping raw (new stream, 1 byte each way): p50 ${(rp.p50 * 1000).toFixed(0)} us, p99 ${(rp.p99 * 1000).toFixed(0)} us`);
   const p = await pings();
