@@ -179,6 +179,28 @@ describe('noticing writes by others', () => {
   });
 });
 
+describe('Redis outage', () => {
+  test('zones already loaded keep being answered while Redis is down; writes fail with TFGW_ERR_DNS', async () => {
+    const own = await startRedis();
+    const node = new TfgwNode({ baseDir: tmp(), plugins: [dnsRedis({ url: own.url, watch: 'off', redis: { maxRetriesPerRequest: 0, retryStrategy: () => 50 } }), dnsDns2({ listen: '127.0.0.1:0', zones: ['down.test'] })] });
+    node.gateway = { zones: ['down.test'], publicAddresses: { ipv4: ['127.0.0.1'], ipv6: [] }, names: () => [] } as unknown as TfgwNode['gateway'];
+    await node.start();
+    try {
+      const store = node.services.lookup<RecordStore>('dns.store')!;
+      const port = node.services.lookup<DnsServer>('dns.server')!.addresses().udp[0].port;
+      await store.upsert('down.test', 'www', { a: [{ ip: '192.0.2.80' }] });
+      expect((await dig(port, ['www.down.test', 'A', '+norec'])).answer.map((a) => a.data)).toEqual(['192.0.2.80']);
+      await own.stop();
+      expect((await dig(port, ['www.down.test', 'A', '+norec'])).answer.map((a) => a.data)).toEqual(['192.0.2.80']);
+      expect((await dig(port, ['nope.down.test', 'A', '+norec'])).status).toBe('NXDOMAIN');
+      await expect(store.upsert('down.test', 'x', { a: [{ ip: '192.0.2.1' }] })).rejects.toMatchObject({ code: 'TFGW_ERR_DNS' });
+    } finally {
+      await node.stop();
+      await own.stop();
+    }
+  });
+});
+
 describe('dns-redis plugin', () => {
   test('names follow tunnels into Redis; apex SOA/NS/glue written at start', async () => {
     const node = new TfgwNode({ baseDir: tmp(), plugins: [dnsRedis({ url: redis.url, prefix: 'plug:' })] });
