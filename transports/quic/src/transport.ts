@@ -13,7 +13,7 @@ import { fingerprintOfMultiaddr, parseFingerprint } from './fingerprint';
 import { generateIdentity, loadOrCreateIdentity, type QuicIdentity } from './identity';
 import { ServerEndpoint } from './endpoint';
 import { QuicListener } from './listener';
-import { classifyNativeError, loadNative, type NativeConfigInit, type NativeConnection } from './native';
+import { classifyNativeError, loadNative, type NativeConfig, type NativeConfigInit, type NativeConnection } from './native';
 import { resolveQuicOptions, type QuicOptions, type ResolvedQuicOptions } from './options';
 import { QuicSession } from './session';
 
@@ -38,6 +38,8 @@ export class QuicTransport implements Transport {
   private readonly defaults: ResolvedQuicOptions;
   private identity?: QuicIdentity;
   private dialIdentity?: QuicIdentity;
+  /** Dialer endpoint configs (certificate of our throwaway identity) by settings. */
+  private readonly dialConfigs = new Map<string, NativeConfig>();
   /** Bound server sockets by `ip:port`, kept while sessions of a closed listener run. */
   private readonly endpoints = new Map<string, ServerEndpoint>();
 
@@ -131,8 +133,7 @@ export class QuicTransport implements Transport {
     opts.signal?.throwIfAborted();
     const { ip, family } = await resolveHost(host);
     const native = loadNative();
-    this.dialIdentity ??= generateIdentity();
-    const client = native.createClient(native.createConfig(nativeConfig(o, this.dialIdentity)), family);
+    const client = native.createClient(this.dialConfig(o), family);
     let connection: NativeConnection;
     try {
       connection = await handshake(client.outboundConnection(ip, port), o.handshakeTimeoutMs, target, opts.signal);
@@ -160,7 +161,23 @@ export class QuicTransport implements Transport {
     });
     return { info: { remoteAddress: conn.remoteAddress, transport: this.name, peerFingerprint: conn.fingerprint }, session };
   }
+
+  /** The dialer config for these settings (one throwaway identity per transport). */
+  private dialConfig(o: ResolvedQuicOptions): NativeConfig {
+    const key = JSON.stringify(o);
+    let config = this.dialConfigs.get(key);
+    if (!config) {
+      this.dialIdentity ??= generateIdentity();
+      config = loadNative().createConfig(nativeConfig(o, this.dialIdentity));
+      if (this.dialConfigs.size >= DIAL_CONFIG_CACHE) this.dialConfigs.delete(this.dialConfigs.keys().next().value as string);
+      this.dialConfigs.set(key, config);
+    }
+    return config;
+  }
 }
+
+/** Dialer configs by settings, so a dial does not build a new certificate each time. */
+const DIAL_CONFIG_CACHE = 8;
 
 /** The library's endpoint settings from our options. */
 function nativeConfig(o: ResolvedQuicOptions, identity: QuicIdentity): NativeConfigInit {

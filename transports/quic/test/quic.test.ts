@@ -220,6 +220,10 @@ describe('quic transport', () => {
     expect((await readAll(b)).toString()).toBe('still here');
     b.end();
     await finished(a.resume());
+    // the socket cannot be taken over with other settings while its sessions run
+    await expect(
+      pair.transport.listen({ url: new URL(`quic://127.0.0.1:${port}`), options: { idleTimeoutMs: 12345 } }, () => undefined),
+    ).rejects.toMatchObject({ code: 'TFGW_ERR_PORT_UNAVAILABLE' });
     // a new dial gets its handshake answered but the session is closed at once
     const late = await pair.transport.dial({ url: new URL(pair.listener.address.url), options: {} });
     if (!late.session.closed) await once(late.session, 'close');
@@ -232,6 +236,27 @@ describe('quic transport', () => {
     await once(sock, 'listening');
     await new Promise<void>((r) => sock.close(() => r()));
   });
+});
+
+test('IPv6: listens on [::1] and dials it', async () => {
+  const transport = new QuicTransport();
+  let accepted!: (c: TransportConnection) => void;
+  const serverConn = new Promise<TransportConnection>((r) => (accepted = r));
+  const listener = await transport.listen({ url: new URL('quic://[::1]:0'), options: {} }, (c) => accepted(c));
+  expect(listener.address.url).toMatch(/^quic:\/\/\[::1\]:\d+#[0-9a-f]{64}$/);
+  const c = await transport.dial({ url: new URL(listener.address.url), options: {} });
+  expect(c.info.remoteAddress).toBe(`[::1]:${listener.address.port}`);
+  const server = (await serverConn).session!;
+  const incoming = nextStream(server);
+  const mine = c.session!.open();
+  mine.end('v6');
+  const s = await incoming;
+  expect((await readAll(s)).toString()).toBe('v6');
+  s.end();
+  await finished(mine.resume());
+  c.session!.close();
+  server.close();
+  await listener.close();
 });
 
 describe('quic trust', () => {
