@@ -20,6 +20,9 @@ import { QuicSession } from './session';
 /** Port used when a `quic://` URL has none. */
 export const DEFAULT_QUIC_PORT = 7443;
 
+/** Dialer configs kept per transport, so a dial does not build a new certificate each time. */
+const DIAL_CONFIG_CACHE = 8;
+
 /**
  * `quic://host:port` — QUIC over UDP with native streams: each connection is delivered as a
  * ready {@link QuicSession} (`nativeStreams: true`, no yamux on top).
@@ -175,9 +178,6 @@ export class QuicTransport implements Transport {
     return config;
   }
 }
-
-/** Dialer configs by settings, so a dial does not build a new certificate each time. */
-const DIAL_CONFIG_CACHE = 8;
 
 /** The library's endpoint settings from our options. */
 function nativeConfig(o: ResolvedQuicOptions, identity: QuicIdentity): NativeConfigInit {
