@@ -3,7 +3,7 @@ import type { Authority } from './authority';
 import { RateLimiter } from './rate-limiter';
 import { cacheKey, ResponseCache, type CachedResponse } from './response-cache';
 import { CLASS_ANY, CLASS_IN, FLAG, RCODE, TYPE, UDP_PLAIN_MAX, rcodeCode, typeName } from './wire/constants';
-import { isProblem, parseQuery, questionName, type ParsedQuery } from './wire/query';
+import { isProblem, parseQuery, questionName, skipName, type ParsedQuery } from './wire/query';
 import { MessageWriter } from './wire/writer';
 
 /** How the engine decides whether answers may be served from the response cache. */
@@ -83,8 +83,41 @@ export class DnsEngine {
     return a;
   }
 
-  /** Handles one message from `source` over `transport`. Never throws. */
+  /**
+   * Handles one message from `source` over `transport`. Never throws. Each reply is reported on
+   * `hooks.dnsQuery` (type, rcode, transport) when that hook has taps.
+   */
   handle(msg: Buffer, source: string, transport: 'udp' | 'tcp'): EngineReply | Promise<EngineReply> {
+    const r = this.answer(msg, source, transport);
+    if (this.hooks.dnsQuery.taps.length === 0) return r;
+    if (r instanceof Promise) {
+      return r.then((reply) => {
+        this.observe(reply, transport);
+        return reply;
+      });
+    }
+    this.observe(r, transport);
+    return r;
+  }
+
+  /** Tells `hooks.dnsQuery` about a reply (read back from its header and question). */
+  private observe(reply: EngineReply, transport: 'udp' | 'tcp'): void {
+    const b = Array.isArray(reply) ? reply[0] : reply;
+    if (!b || b.length < 12) return;
+    let type = 'NONE';
+    if (b.readUInt16BE(4) > 0) {
+      const end = skipName(b, 12);
+      if (end > 0 && end + 2 <= b.length) type = typeName(b.readUInt16BE(end));
+    }
+    const rcode = RCODE_NAMES[b[3] & 0xf] ?? `RCODE${b[3] & 0xf}`;
+    try {
+      this.hooks.dnsQuery.call({ type, rcode, transport });
+    } catch (err) {
+      this.log.warn({ err }, 'dns: a dnsQuery tap failed');
+    }
+  }
+
+  private answer(msg: Buffer, source: string, transport: 'udp' | 'tcp'): EngineReply | Promise<EngineReply> {
     this.stats.queries++;
     try {
       if (this.limiter && transport === 'udp' && !this.limiter.allow(source)) {
@@ -233,6 +266,8 @@ export class DnsEngine {
     this.cache.clear();
   }
 }
+
+const RCODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(RCODE).map(([k, v]) => [v, k]));
 
 function refused(): DnsAnswer {
   return { rcode: 'REFUSED', authoritative: false, answers: [], authority: [], additional: [] };

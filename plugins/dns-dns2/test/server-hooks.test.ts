@@ -85,6 +85,27 @@ describe('resolve hook', () => {
   });
 });
 
+describe('dnsQuery hook', () => {
+  test('every answered query is reported with its type, rcode and transport (cache hits too)', async () => {
+    const seen: Array<{ type: string; rcode: string; transport: string }> = [];
+    const { node, port } = await startNode({}, (n) => n.hooks.dnsQuery.tap('test', (q) => seen.push(q)));
+    try {
+      await dig(port, ['ns1.tfgw.localhost', 'A', '+norec']);
+      await dig(port, ['ns1.tfgw.localhost', 'A', '+norec']);
+      await dig(port, ['nope.tfgw.localhost', 'AAAA', '+norec', '+tcp']);
+      await dig(port, ['example.org', 'TXT', '+norec']);
+      expect(seen).toEqual([
+        { type: 'A', rcode: 'NOERROR', transport: 'udp' },
+        { type: 'A', rcode: 'NOERROR', transport: 'udp' },
+        { type: 'AAAA', rcode: 'NXDOMAIN', transport: 'tcp' },
+        { type: 'TXT', rcode: 'REFUSED', transport: 'udp' },
+      ]);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
 describe('server options', () => {
   test('AXFR is refused unless configured', async () => {
     const { node, port } = await startNode({});
