@@ -17,7 +17,7 @@ export interface GatewayConnection {
 }
 
 /** Codes after which retrying with the same settings cannot succeed. */
-export const FATAL_CODES: ReadonlySet<string> = new Set([ErrorCodes.AUTH, ErrorCodes.VERSION, ErrorCodes.FORBIDDEN, ErrorCodes.NAME_TAKEN, ErrorCodes.TRUST, ErrorCodes.UNKNOWN_TRANSPORT, ErrorCodes.BAD_MESSAGE]);
+export const FATAL_CODES: ReadonlySet<string> = new Set([ErrorCodes.CONFIG, ErrorCodes.AUTH, ErrorCodes.VERSION, ErrorCodes.FORBIDDEN, ErrorCodes.NAME_TAKEN, ErrorCodes.TRUST, ErrorCodes.UNKNOWN_TRANSPORT, ErrorCodes.BAD_MESSAGE]);
 
 /**
  * Dials the gateway over the transport its URL scheme names, runs the multiplexer when the
