@@ -32,7 +32,7 @@ interface ZoneState {
 /**
  * Authoritative answers from a {@link RecordStore} for a set of zones (RFC 1034 4.3.2,
  * RFC 2308 negative answers, RFC 4592 wildcards, referrals at delegations). Keeps a
- * {@link ZoneView} per zone, refreshed label by label from the store's change events;
+ * {@link ZoneView} per zone (loaded on first use), refreshed label by label from the store's change events;
  * `onInvalidate` is called synchronously on every change so caches can drop answers.
  */
 export class Authority {
@@ -45,14 +45,30 @@ export class Authority {
   /** Called on every store change (after `generation` is bumped). */
   onInvalidate: () => void = () => undefined;
 
+  private readonly zoneList: () => readonly string[];
+
+  /**
+   * @param store  where records come from
+   * @param zones  zones to answer for, or a function giving the current ones (the gateway's
+   *   zones grow and shrink with delegations); read on every cache miss
+   */
   constructor(
     private readonly store: RecordStore,
-    readonly zones: readonly string[],
+    zones: readonly string[] | (() => readonly string[]),
     opts: AuthorityOptions = {},
   ) {
     this.defaultTtl = opts.defaultTtl ?? 300;
     this.maxChain = opts.maxCnameChain ?? 8;
-    for (const z of zones) this.states.set(normalizeName(z), { all: true, labels: new Set() });
+    if (typeof zones === 'function') this.zoneList = zones;
+    else {
+      const fixed = zones.map(normalizeName);
+      this.zoneList = () => fixed;
+    }
+  }
+
+  /** The zones answered for now. */
+  get zones(): readonly string[] {
+    return this.zoneList();
   }
 
   /** Start following the store's changes. */
@@ -76,13 +92,13 @@ export class Authority {
 
   /** The zone of a name, or undefined when the server is not authoritative for it. */
   zoneOf(name: string): string | undefined {
-    return findZone(name, this.zones);
+    return findZone(name, this.zoneList());
   }
 
   /** The up-to-date view of a zone (loads it, or the labels that changed). */
   async view(zone: string): Promise<ZoneView> {
-    const st = this.states.get(zone);
-    if (!st) throw new Error(`not authoritative for ${zone}`);
+    let st = this.states.get(zone);
+    if (!st) this.states.set(zone, (st = { all: true, labels: new Set() }));
     for (;;) {
       if (st.view && !st.all && st.labels.size === 0) return st.view;
       if (!st.loading) st.loading = this.refresh(zone, st).finally(() => (st.loading = undefined));

@@ -10,7 +10,7 @@ import { listenUdp, type UdpListener } from './udp-listener';
 export interface DnsServerOptions extends EngineOptions {
   /** Address(es) to serve on, UDP and TCP both. @default '127.0.0.1:5353' */
   listen?: string | number | Array<string | number>;
-  /** Zones to be authoritative for. @default the gateway's zones (`gateway.zones`, else `zone`, else `tfgw.localhost`) */
+  /** Zones to be authoritative for. @default the gateway's zones, read live (configured zones plus delegations; without a gateway role `gateway.zones`, else `zone`, else `tfgw.localhost`) */
   zones?: string[];
   /** TTL of records stored without one. @default 300 */
   defaultTtl?: number;
@@ -48,7 +48,9 @@ export class DnsServer {
         details: { plugin: 'dns-dns2', service: DNS_STORE_SERVICE },
       });
     }
-    const zones = this.options.zones ?? gatewayDnsFacts(this.node).zones;
+    // the gateway's zones change with delegations: read them on every cache miss
+    const fixed = this.options.zones;
+    const zones = fixed ? () => fixed : () => (this.node.gateway ? this.node.gateway.zones : gatewayDnsFacts(this.node).zones);
     this.authority = new Authority(store, zones, { defaultTtl: this.options.defaultTtl });
     this.authority.attach();
     const hookTimeoutMs = this.options.hookTimeoutMs ?? this.node.config.gateway?.limits?.hookTimeoutMs;
@@ -69,7 +71,7 @@ export class DnsServer {
       await this.stop();
       throw new TfgwError(ErrorCodes.CONFIG, `dns-dns2 cannot listen on ${JSON.stringify(listen)}: ${(err as Error).message}`, { cause: err, details: { path: 'dns-dns2.listen' } });
     }
-    this.node.log.info({ udp: this.udp.map((u) => u.address()), tcp: this.tcp.map((t) => t.address()), zones }, 'dns listening');
+    this.node.log.info({ udp: this.udp.map((u) => u.address()), tcp: this.tcp.map((t) => t.address()), zones: zones() }, 'dns listening');
   }
 
   /** Closes sockets and stops following the store. */

@@ -106,6 +106,29 @@ describe('dnsQuery hook', () => {
   });
 });
 
+describe('zones', () => {
+  test('the gateway\'s zones are read live: a delegated zone added later is answered, a removed one is REFUSED', async () => {
+    const zones = ['tfgw.localhost'];
+    const { node, port, store } = await startNode({}, (n) => {
+      n.gateway = { zones, publicAddresses: { ipv4: ['127.0.0.1'], ipv6: [] }, names: () => [] } as unknown as TfgwNode['gateway'];
+    });
+    try {
+      expect((await dig(port, ['www.custom.example', 'A', '+norec'])).status).toBe('REFUSED');
+      zones.push('custom.example');
+      await store.upsert('custom.example', '@', { soa: { ns: 'ns1.tfgw.localhost.', mbox: 'hostmaster.custom.example.', refresh: 1, retry: 1, expire: 1, minttl: 30 } });
+      await store.upsert('custom.example', '*', { a: [{ ip: '127.0.0.1' }] });
+      const r = await dig(port, ['www.custom.example', 'A', '+norec']);
+      expect(r.flags).toContain('aa');
+      expect(r.answer.map((a) => a.data)).toEqual(['127.0.0.1']);
+      zones.pop();
+      await store.delete('custom.example', '*');
+      expect((await dig(port, ['www.custom.example', 'A', '+norec'])).status).toBe('REFUSED');
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
 describe('server options', () => {
   test('AXFR is refused unless configured', async () => {
     const { node, port } = await startNode({});
