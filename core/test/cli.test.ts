@@ -46,13 +46,18 @@ describe('tfgw CLI contract', () => {
     expect(r.err).toContain(ErrorCodes.PLUGIN_NOT_FOUND);
   });
 
-  it('check: YAML and JSON configs load too', () => {
+  it('check: YAML, TypeScript and JSON configs load too', () => {
     const yaml = path.join(dir, 'tfgw.yaml');
     fs.writeFileSync(yaml, 'zone: example.localhost\ngateway:\n  tokens:\n    - token: a\n      role: agent\ntransports:\n  - [tcp, { listen: "127.0.0.1:7000" }]\n');
     const r = tfgw(['check', '--config', yaml]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/roles: gateway/);
+    const ts = path.join(dir, 'tfgw.config.ts');
+    fs.writeFileSync(ts, "const config: { zone: string; client: { server: string } } = { zone: 'ts.localhost', client: { server: 'tcp://127.0.0.1:7000' } };\nexport default config;\n");
+    const tsRun = tfgw(['check', '--config', ts]);
+    expect(tsRun.code).toBe(0);
+    expect(tsRun.out).toMatch(/roles: client/);
     const json = path.join(dir, 'tfgw.json');
     fs.writeFileSync(json, JSON.stringify({ zone: 7 }));
     const bad = tfgw(['check', '--config', json]);
