@@ -5,7 +5,7 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import { runCli, type CliProcess } from '../helpers/cli';
-import { echoServer, freePort, freePortRange, patternChunk } from '../helpers/net';
+import { echoServer, echoTransfer, freePort, freePortRange } from '../helpers/net';
 
 /**
  * The first end-to-end proof of the core (issue: core): the real CLI as gateway and agents,
@@ -15,32 +15,11 @@ import { echoServer, freePort, freePortRange, patternChunk } from '../helpers/ne
 
 const MB = 1024 * 1024;
 
-/** Sends `total` bytes through `port` to an echo service and checks the echo byte for byte. */
-async function echoTransfer(port: number, total: number): Promise<void> {
-  const sock = net.connect(port, '127.0.0.1');
-  await once(sock, 'connect');
-  const sent = crypto.createHash('sha256');
-  const got = crypto.createHash('sha256');
-  let received = 0;
-  const done = new Promise<void>((resolve, reject) => {
-    sock.on('data', (c: Buffer) => {
-      got.update(c);
-      received += c.length;
-    });
-    sock.on('end', resolve);
-    sock.on('error', reject);
-  });
-  const chunk = patternChunk(256 * 1024, port);
-  for (let left = total; left > 0; ) {
-    const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
-    sent.update(piece);
-    left -= piece.length;
-    if (!sock.write(piece)) await once(sock, 'drain');
-  }
-  sock.end();
-  await done;
-  expect(received).toBe(total);
-  expect(got.digest('hex')).toBe(sent.digest('hex'));
+/** 100 MB through an echo service must come back byte for byte. */
+async function expectEcho(port: number, total: number): Promise<void> {
+  const r = await echoTransfer(port, total);
+  expect(r.bytes).toBe(total);
+  expect(r.received).toBe(r.sent);
 }
 
 describe('core tunnel end to end (real CLI)', () => {
@@ -104,7 +83,7 @@ describe('core tunnel end to end (real CLI)', () => {
       const m = await agents[transport].waitFor(/^tcp\s+tcp:\/\/127\.0\.0\.1:(\d+)/);
       publicPorts[transport] = Number(m[1]);
     }
-    for (const transport of Object.keys(servers)) await echoTransfer(publicPorts[transport], 100 * MB);
+    for (const transport of Object.keys(servers)) await expectEcho(publicPorts[transport], 100 * MB);
 
     // SIGKILL: no goodbye, the agents only notice the dead connection.
     gw.child.kill('SIGKILL');
@@ -114,6 +93,6 @@ describe('core tunnel end to end (real CLI)', () => {
     // The tcp agent reconnects with backoff (capped at 3 s) and re-registers its old port.
     await agents.tcp.waitFor(/agent connected/, 10000, mark);
     await restarted.gw.waitFor(new RegExp(`tcp://127\\.0\\.0\\.1:${publicPorts.tcp}".*route added`), 10000);
-    await echoTransfer(publicPorts.tcp, 1 * MB);
+    await expectEcho(publicPorts.tcp, 1 * MB);
   });
 });

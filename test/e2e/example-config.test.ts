@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { runCli, type CliProcess } from '../helpers/cli';
-import { echoServer, freePort, patternChunk } from '../helpers/net';
+import { echoServer, echoTransfer, freePort } from '../helpers/net';
 
 /**
  * The README's promise, checked from outside: the example config on its documented ports
@@ -26,31 +26,12 @@ async function dig(args: string[]): Promise<string> {
   return (await run('dig', ['@127.0.0.1', '-p', '5353', ...args, '+time=5', '+tries=1'], { encoding: 'utf8' })).stdout;
 }
 
-async function echoThrough(port: number, bytes: number): Promise<void> {
-  const sock = net.connect(port, '127.0.0.1');
-  await once(sock, 'connect');
-  const sent = crypto.createHash('sha256');
-  const got = crypto.createHash('sha256');
-  let n = 0;
-  const done = new Promise<void>((resolve, reject) => {
-    sock.on('data', (c: Buffer) => {
-      got.update(c);
-      n += c.length;
-    });
-    sock.on('end', resolve);
-    sock.on('error', reject);
-  });
-  const chunk = patternChunk(256 * 1024, 7);
-  for (let left = bytes; left > 0; ) {
-    const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
-    sent.update(piece);
-    left -= piece.length;
-    if (!sock.write(piece)) await once(sock, 'drain');
-  }
-  sock.end();
-  await done;
-  expect(n).toBe(bytes);
-  expect(got.digest('hex')).toBe(sent.digest('hex'));
+
+/** Bytes through an echo service must come back byte for byte. */
+async function expectEcho(port: number, total: number): Promise<void> {
+  const r = await echoTransfer(port, total);
+  expect(r.bytes).toBe(total);
+  expect(r.received).toBe(r.sent);
 }
 
 describe('the example config on its documented ports', () => {
@@ -102,7 +83,7 @@ describe('the example config on its documented ports', () => {
     expect(await curl(['-H', 'Host: www.demo.tfgw.localhost', 'http://127.0.0.1:8080/'])).toBe('hello from www.demo.tfgw.localhost xff=127.0.0.1');
     expect((await dig(['www.demo.tfgw.localhost', 'A', '+short'])).trim()).toBe('127.0.0.1');
     expect(await dig(['example.com', 'A'])).toContain('status: REFUSED');
-    await echoThrough(tcpPort, 1024 * 1024);
+    await expectEcho(tcpPort, 1024 * 1024);
 
     expect(await curl(['http://127.0.0.1:7070/healthz'])).toContain('ok');
     expect(await curl(['-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:7070/api/v1/sessions'])).toBe('401');
@@ -122,7 +103,7 @@ describe('the example config on its documented ports', () => {
     await qagent.waitFor(/^http\s+http:\/\/www\.demoq\.tfgw\.localhost:8080\//);
     const qPort = Number((await qagent.waitFor(/^tcp\s+tcp:\/\/127\.0\.0\.1:(\d+)/))[1]);
     expect(await curl(['-H', 'Host: www.demoq.tfgw.localhost', 'http://127.0.0.1:8080/'])).toContain('hello from www.demoq');
-    await echoThrough(qPort, 100 * 1024 * 1024);
+    await expectEcho(qPort, 100 * 1024 * 1024);
 
     // A wrong fingerprint is refused with a clear, coded error.
     const wrong = runCli(['agent', '--server', quicUrl.replace(/#.*/, `#${'ab'.repeat(32)}`), '--token', 'dev-token', '--name', 'evil', '--tcp', '1'], { env });
@@ -139,8 +120,8 @@ describe('the example config on its documented ports', () => {
     await qagent.waitFor(/agent connected/, 10000, marks[1]);
     await again.gw.waitFor(new RegExp(`tcp://127\\.0\\.0\\.1:${qPort}".*route added`), 10000);
     await again.gw.waitFor(new RegExp(`tcp://127\\.0\\.0\\.1:${tcpPort}".*route added`), 10000);
-    await echoThrough(tcpPort, 1024);
-    await echoThrough(qPort, 1024);
+    await expectEcho(tcpPort, 1024);
+    await expectEcho(qPort, 1024);
     expect((await dig(['www.demo.tfgw.localhost', 'A', '+short'])).trim()).toBe('127.0.0.1');
   });
 });

@@ -99,3 +99,33 @@ export async function freePortRange(count: number): Promise<[number, number]> {
   }
   throw new Error('no free port range found');
 }
+
+/**
+ * Sends `total` bytes through `port` (127.0.0.1) to an echo service, half-closes, and
+ * resolves with the byte counts and sha256 of what was sent and what came back.
+ */
+export async function echoTransfer(port: number, total: number): Promise<{ sent: string; received: string; bytes: number }> {
+  const sock = net.connect(port, '127.0.0.1');
+  await once(sock, 'connect');
+  const sent = crypto.createHash('sha256');
+  const got = crypto.createHash('sha256');
+  let bytes = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    sock.on('data', (c: Buffer) => {
+      got.update(c);
+      bytes += c.length;
+    });
+    sock.on('end', resolve);
+    sock.on('error', reject);
+  });
+  const chunk = patternChunk(256 * 1024, port);
+  for (let left = total; left > 0; ) {
+    const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    sent.update(piece);
+    left -= piece.length;
+    if (!sock.write(piece)) await once(sock, 'drain');
+  }
+  sock.end();
+  await done;
+  return { sent: sent.digest('hex'), received: got.digest('hex'), bytes };
+}
