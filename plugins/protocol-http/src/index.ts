@@ -53,4 +53,7 @@ export { ERROR_CODE_HEADER, HttpErrorCodes, pageForError, renderPage, sendPage, 
 export { HttpUpgradeRegistry, httpUpgradeRegistry, type HttpUpgradeContext, type HttpUpgradeHandler } from './upgrade';
 export { asSocketLike, type SocketLike } from './socket-shim';
 export { responseOnSocket } from './socket-response';
-export { RouteStreamAgent, type RouteStreamAgentOptions } from './stream-agent';
+export { TunnelPool, PooledStream, type TunnelPoolOptions, type TunnelUser } from './tunnel-pool';
+export { ResponseReader, parseResponseHead, type ResponseHead, type ResponseSink, type BodyFraming } from './response-parser';
+export { serializeRequestHead } from './request-head';
+export { forwardRequest, visitorResponseHeaders, type ForwardOptions, type ForwardResult } from './forward';

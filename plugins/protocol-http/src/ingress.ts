@@ -24,7 +24,7 @@ import type { ResolvedHttpOptions } from './options';
 import { compileRouteOptions, type RouteHttpOptions } from './route-options';
 import { asSocketLike } from './socket-shim';
 import { responseOnSocket } from './socket-response';
-import { RouteStreamAgent } from './stream-agent';
+import { TunnelPool } from './tunnel-pool';
 import type { HttpUpgradeContext, HttpUpgradeRegistry } from './upgrade';
 
 /** Protocol keys of the routes the ingress serves by Host. */
@@ -33,7 +33,7 @@ export const HTTP_ROUTE_PROTOCOLS = ['http'] as const;
 /** A route as the ingress keeps it: its checked options and its stream pool. */
 interface RouteEntry {
   options: RouteHttpOptions;
-  agent: RouteStreamAgent;
+  pool: TunnelPool;
 }
 
 /** One request as it goes, for the log line. */
@@ -98,14 +98,14 @@ export class HttpIngress {
     this.stopping = true;
     await Promise.all(this.servers.map((s) => s.listener?.close()));
     for (const s of this.servers) s.server.closeIdleConnections();
-    for (const entry of this.routes.values()) entry.agent.stopPooling();
+    for (const entry of this.routes.values()) entry.pool.stopPooling();
   }
 
   /** Closes everything that is left. */
   async close(): Promise<void> {
     await this.stopAccepting();
     for (const s of this.servers) s.server.closeAllConnections();
-    for (const entry of this.routes.values()) entry.agent.destroy();
+    for (const entry of this.routes.values()) entry.pool.destroy();
     this.routes.clear();
   }
 
@@ -117,17 +117,21 @@ export class HttpIngress {
   /** Binds a route: checks its options, makes its stream pool; the URL names the Host to use. */
   expose(route: Route): Exposure {
     const options = compileRouteOptions(route.options ?? {});
-    const agent = new RouteStreamAgent(route, { maxIdleStreams: this.opts.maxIdleStreamsPerRoute, idleTimeoutMs: this.opts.idleStreamTimeoutMs });
-    this.routes.set(route, { options, agent });
+    const pool = this.newPool(route);
+    this.routes.set(route, { options, pool });
     const port = this.httpPort;
     return {
       url: `http://${route.hostname}${port === 80 ? '' : `:${port}`}/`,
       release: () => {
         const entry = this.routes.get(route);
-        if (entry?.agent === agent) this.routes.delete(route);
-        agent.destroy();
+        if (entry?.pool === pool) this.routes.delete(route);
+        pool.destroy();
       },
     };
+  }
+
+  private newPool(route: Route): TunnelPool {
+    return new TunnelPool(route, { maxIdleStreams: this.opts.maxIdleStreamsPerRoute, idleTimeoutMs: this.opts.idleStreamTimeoutMs });
   }
 
   // ---- servers ----
@@ -182,7 +186,7 @@ export class HttpIngress {
     let entry = this.routes.get(route);
     if (!entry) {
       // A route exposed by another plugin for a protocol we serve: pool it on first use.
-      entry = { options: compileRouteOptions(route.options ?? {}), agent: new RouteStreamAgent(route, { maxIdleStreams: this.opts.maxIdleStreamsPerRoute, idleTimeoutMs: this.opts.idleStreamTimeoutMs }) };
+      entry = { options: compileRouteOptions(route.options ?? {}), pool: this.newPool(route) };
       this.routes.set(route, entry);
     }
     return entry;
@@ -284,12 +288,14 @@ export class HttpIngress {
       changes: entry.options.requestHeaders,
     });
     const result = await forwardRequest(req, res, {
-      agent: entry.agent,
+      pool: entry.pool,
       visitor,
       path,
       headers,
       responseChanges: entry.options.responseHeaders,
       responseTimeoutMs: this.opts.responseTimeoutMs,
+      maxHeadBytes: this.opts.maxHeaderBytes,
+      checkHead: this.node.hooks.httpRequest.taps.length > 0,
       counters: entryLog,
     });
     if (result.error) {
