@@ -33,8 +33,8 @@ function listProfiles(): Map<string, number> {
 }
 
 /**
- * Runs one scenario: checks its tools, sets up every system, then runs the measurements
- * rep by rep, interleaving the systems within each rep (so drift of the machine hits all
+ * Runs one scenario: checks its tools, sets up every system (once, or once per rep for
+ * {@link Scenario.freshPerRep}), then runs the measurements rep by rep, interleaving the systems within each rep (so drift of the machine hits all
  * columns alike), sampling CPU of each system's processes around each measurement.
  * Every process is stopped in `finally`; the whole scenario is bounded in time.
  */
@@ -46,56 +46,64 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
     result.skipped = `missing tools: ${missing.join(', ')}`;
     return result;
   }
-  const dir = fs.mkdtempSync(path.join(runDir, `${scenario.name}-`));
-  const scope = new Scope(path.join(dir, 'logs'));
   const profile = opts.profile === scenario.name;
-  const ctx: ScenarioContext = { opts, seconds: opts.seconds, reps: opts.reps, dir, scope, profile, log: (m) => log(`  ${m}`) };
   const profilesBefore = profile ? listProfiles() : new Map<string, number>();
   // Generous bound per measurement: tool run time plus start-up and tear-down slack.
   const perMeasurementMs = (opts.seconds + 60) * 1000 + (scenario.name === 'scale' ? 300_000 : 0);
-  try {
-    log(`  setting up (logs in ${scope.logDir})`);
-    const systems = await withTimeout(scenario.setup(ctx), 240_000, `${scenario.name} setup`);
-    result.systems = systems;
-    for (const s of systems) {
-      if (s.unavailable) log(`  ${s.name}: not available (${s.unavailable})`);
-      result.commands.push(...(s.setupCommands ?? []).map((c) => c.replace(/--fingerprint [0-9a-f]{64}/, '--fingerprint <fingerprint>')));
-    }
-    const errorCount = new Map<string, number>();
-    for (let rep = 1; rep <= opts.reps; rep++) {
-      // Rotate the order each rep: no column always runs right after the heaviest one.
-      const order = systems.map((_, i) => systems[(i + rep - 1) % systems.length]);
-      for (const sys of order) {
-        if (sys.unavailable || (errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) continue;
-        for (const m of scenario.measurements) {
-          const commands: string[] = [];
-          const meter = new CpuMeter(sys.procs);
-          try {
-            const values = await withTimeout(scenario.measure(ctx, sys, m, commands), perMeasurementMs, `${sys.name} ${m.label}`);
-            const cpu = meter.read();
-            const { work, ...figures } = values;
-            if (m.cost && work > 0 && Object.keys(sys.procs).length > 0) figures[costKey(m)] = (cpu.totalSeconds / work) * m.cost.scale;
-            for (const [k, v] of Object.entries(figures)) ((result.values[k] ??= {})[sys.name] ??= []).push(v);
-            for (const [role, v] of Object.entries(cpu.pct)) (((result.cpu[m.key] ??= {})[sys.name] ??= {})[role] ??= []).push(v);
-            log(`  rep ${rep}/${opts.reps} ${sys.name.padEnd(11)} ${m.label}: ${Object.entries(figures).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ')}`);
-          } catch (e) {
-            const msg = (e as Error).message.split('\n')[0];
-            result.errors[sys.name] ??= msg;
-            errorCount.set(sys.name, (errorCount.get(sys.name) ?? 0) + 1);
-            log(`  rep ${rep}/${opts.reps} ${sys.name} ${m.label}: ERROR ${(e as Error).message}`);
-            if ((errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) break;
-          }
-          // Ports differ per column; without them the same command shows once.
-          if (rep === 1) result.commands.push(...commands.map((c) => c.replaceAll(dir, '<tmp>').replace(/\b(2[2-9]\d{3}|3[0-2]\d{3})\b/g, '<port>')));
+  const errorCount = new Map<string, number>();
+  // A scenario with fresh processes per rep gets one setup per rep ("round"); others one setup.
+  const rounds = scenario.freshPerRep ? opts.reps : 1;
+  const repsPerRound = scenario.freshPerRep ? 1 : opts.reps;
+  for (let round = 0; round < rounds && !result.skipped; round++) {
+    const dir = fs.mkdtempSync(path.join(runDir, `${scenario.name}-`));
+    const scope = new Scope(path.join(dir, 'logs'));
+    const ctx: ScenarioContext = { opts, seconds: opts.seconds, reps: opts.reps, dir, scope, profile, log: (m) => log(`  ${m}`) };
+    try {
+      log(`  setting up${rounds > 1 ? ` for rep ${round + 1}` : ''} (logs in ${scope.logDir})`);
+      const systems = await withTimeout(scenario.setup(ctx), 240_000, `${scenario.name} setup`);
+      if (round === 0) {
+        result.systems = systems;
+        for (const s of systems) {
+          if (s.unavailable) log(`  ${s.name}: not available (${s.unavailable})`);
+          result.commands.push(...(s.setupCommands ?? []).map((c) => c.replace(/--fingerprint [0-9a-f]{64}/, '--fingerprint <fingerprint>')));
         }
       }
+      for (let r = 1; r <= repsPerRound; r++) {
+        const rep = round * repsPerRound + r;
+        // Rotate the order each rep: no column always runs right after the heaviest one.
+        const order = systems.map((_, i) => systems[(i + rep - 1) % systems.length]);
+        for (const sys of order) {
+          if (sys.unavailable || (errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) continue;
+          for (const m of scenario.measurements) {
+            const commands: string[] = [];
+            const meter = new CpuMeter(sys.procs);
+            try {
+              const values = await withTimeout(scenario.measure(ctx, sys, m, commands), perMeasurementMs, `${sys.name} ${m.label}`);
+              const cpu = meter.read();
+              const { work, ...figures } = values;
+              if (m.cost && work > 0 && Object.keys(sys.procs).length > 0) figures[costKey(m)] = (cpu.totalSeconds / work) * m.cost.scale;
+              for (const [k, v] of Object.entries(figures)) ((result.values[k] ??= {})[sys.name] ??= []).push(v);
+              for (const [role, v] of Object.entries(cpu.pct)) (((result.cpu[m.key] ??= {})[sys.name] ??= {})[role] ??= []).push(v);
+              log(`  rep ${rep}/${opts.reps} ${sys.name.padEnd(11)} ${m.label}: ${Object.entries(figures).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ')}`);
+            } catch (e) {
+              const msg = (e as Error).message.split('\n')[0];
+              result.errors[sys.name] ??= msg;
+              errorCount.set(sys.name, (errorCount.get(sys.name) ?? 0) + 1);
+              log(`  rep ${rep}/${opts.reps} ${sys.name} ${m.label}: ERROR ${(e as Error).message}`);
+              if ((errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) break;
+            }
+            // Ports differ per column; without them the same command shows once.
+            if (rep === 1) result.commands.push(...commands.map((c) => c.replaceAll(dir, '<tmp>').replace(/\b(2[2-9]\d{3}|3[0-2]\d{3})\b/g, '<port>')));
+          }
+        }
+      }
+    } catch (e) {
+      result.skipped = `setup failed: ${(e as Error).message.split('\n')[0]}`;
+      log(`  ${(e as Error).message}`);
+    } finally {
+      // Under --cpu-prof the profile is written at exit: give tfgw time to exit cleanly.
+      await scope.close(profile ? 15000 : 3000);
     }
-  } catch (e) {
-    result.skipped = `setup failed: ${(e as Error).message.split('\n')[0]}`;
-    log(`  ${(e as Error).message}`);
-  } finally {
-    // Under --cpu-prof the profile is written at exit: give tfgw time to exit cleanly.
-    await scope.close(profile ? 15000 : 3000);
   }
   if (profile) {
     const fresh = [...listProfiles()].filter(([f, t]) => profilesBefore.get(f) !== t).map(([f]) => path.join(PROFILE_DIR, f));

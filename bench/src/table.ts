@@ -73,15 +73,15 @@ export function ratioTable(r: ScenarioResult): Table | undefined {
       for (const t of tfgw) {
         const a = summarize(r.values[f.key]?.[t.name]);
         if (!a) continue;
-        rows.push([
-          `${f.label} ${f.better === 'higher' ? '↑' : '↓'} — ${t.name}`,
-          ...rivals.map((v) => {
-            const b = summarize(r.values[f.key]?.[v.name]);
-            if (!b) return '–';
-            if (b.median === 0) return a.median === 0 ? '1' : '∞';
-            return `${fmt(a.median / b.median)}×`;
-          }),
-        ]);
+        const cells = rivals.map((v) => {
+          const b = summarize(r.values[f.key]?.[v.name]);
+          if (!b) return '–';
+          if (b.median === 0) return a.median === 0 ? '1×' : '∞';
+          return `${fmt(a.median / b.median)}×`;
+        });
+        // A figure no rival has (CPU cost when the only rival is "direct") makes no ratio row.
+        if (cells.every((c) => c === '–')) continue;
+        rows.push([`${f.label} ${f.better === 'higher' ? '↑' : '↓'} — ${t.name}`, ...cells]);
       }
     }
   }

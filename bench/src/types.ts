@@ -74,6 +74,11 @@ export interface Scenario {
   tools: string[];
   /** Measurements, in order. */
   measurements: Measurement[];
+  /**
+   * Start every process afresh for each repetition (memory figures: a Node heap that grew
+   * in one rep does not shrink for the next, so later reps would measure a warm process).
+   */
+  freshPerRep?: boolean;
   /** Starts targets and systems; unavailable systems carry a reason. */
   setup(ctx: ScenarioContext): Promise<System[]>;
   /**

@@ -27,6 +27,7 @@ export const scale: Scenario = {
     'of the relay side (tfgw gateway, sshd, Node relay) and of the far side (tfgw agent, ssh client) with all connections open, and the growth per connection. ' +
     'socat is left out: it would fork 10 000 processes.',
   tools: ['sshd', 'ssh', 'ssh-keygen'],
+  freshPerRep: true,
   measurements: [
     {
       key: 'scale',
