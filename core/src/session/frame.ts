@@ -7,11 +7,16 @@ import { HEADER_SIZE, YAMUX_VERSION } from './constants';
  */
 export function encodeHeader(type: number, flags: number, streamId: number, length: number): Buffer {
   const h = Buffer.allocUnsafe(HEADER_SIZE);
-  h[0] = YAMUX_VERSION;
-  h[1] = type;
-  h[2] = (flags >>> 8) & 0xff;
-  h[3] = flags & 0xff;
-  h.writeUInt32BE(streamId >>> 0, 4);
-  h.writeUInt32BE(length >>> 0, 8);
+  writeHeader(h, type, flags, streamId, length);
   return h;
+}
+
+/** Writes a 12-byte yamux header at the start of `out` (at least 12 bytes long). */
+export function writeHeader(out: Buffer, type: number, flags: number, streamId: number, length: number): void {
+  out[0] = YAMUX_VERSION;
+  out[1] = type;
+  out[2] = (flags >>> 8) & 0xff;
+  out[3] = flags & 0xff;
+  out.writeUInt32BE(streamId >>> 0, 4);
+  out.writeUInt32BE(length >>> 0, 8);
 }

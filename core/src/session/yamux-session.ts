@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, TfgwError } from '../errors';
 import type { MuxedSession, MuxedSessionStats, MuxedStream } from '../muxer';
-import { Flag, FrameType, GoAwayCode, MAX_UINT32, SPEC_INITIAL_WINDOW } from './constants';
-import { encodeHeader } from './frame';
+import { Flag, FrameType, GoAwayCode, HEADER_SIZE, MAX_UINT32, SPEC_INITIAL_WINDOW } from './constants';
+import { encodeHeader, writeHeader } from './frame';
 import { FrameDecoder, type FrameSink } from './frame-decoder';
 import { resolveYamuxOptions, type ResolvedYamuxOptions, type YamuxOptions } from './options';
 import { YamuxStream, type StreamHost } from './yamux-stream';
@@ -21,6 +21,14 @@ export const CONN_HIGH_WATER = 1024 * 1024;
  * would otherwise grow our write buffer without bound; answers beyond this are dropped.
  */
 export const MAX_UNFLUSHED_REPLIES = 1024;
+
+/**
+ * DATA payloads up to this size are copied behind their header into one buffer and written
+ * once; larger ones go out corked as header + payload (one `writev`, payload not copied).
+ * Below about 512 bytes the copy costs less than the corked path's bookkeeping; above it the
+ * copy (and refilling Node's buffer pool) costs more (datapath.manual.ts, 64 B: -7%, 1 KiB: +8%).
+ */
+export const SMALL_FRAME_COPY = 512;
 
 /** How long a graceful close waits for buffered frames to flush before destroying the connection. */
 export const CLOSE_FLUSH_MS = 2000;
@@ -190,11 +198,20 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
   sendData(streamId: number, payload: Buffer): void {
     if (this.isClosed) return;
     const conn = this.conn;
-    conn.cork();
-    conn.write(encodeHeader(FrameType.DATA, 0, streamId, payload.length));
-    conn.write(payload);
-    conn.uncork();
-    this.bytesOut += payload.length;
+    const n = payload.length;
+    if (n <= SMALL_FRAME_COPY) {
+      // One buffer, one plain write: cheaper than cork + two writes + writev for small payloads.
+      const frame = Buffer.allocUnsafe(HEADER_SIZE + n);
+      writeHeader(frame, FrameType.DATA, 0, streamId, n);
+      payload.copy(frame, HEADER_SIZE);
+      conn.write(frame);
+    } else {
+      conn.cork();
+      conn.write(encodeHeader(FrameType.DATA, 0, streamId, n));
+      conn.write(payload);
+      conn.uncork();
+    }
+    this.bytesOut += n;
   }
 
   /** @internal */
