@@ -128,7 +128,14 @@ export class YamuxStream extends Duplex implements MuxedStream {
   receive(piece: Buffer): void {
     this.unacked += piece.length;
     if (this.destroyed || this.readableEnded || this.remoteFin) return;
-    this.push(piece);
+    if (this.readableFlowing === true && this.readableLength === 0 && this.readableDidRead && this.readableEncoding === null) {
+      // What push() does in this state (flowing, nothing buffered) minus its bookkeeping:
+      // hand the piece to the 'data' listeners now. Skips Readable's per-chunk work and the
+      // read-ahead tick it schedules; anything else (paused, buffered, not yet read) pushes.
+      this.emit('data', piece);
+    } else {
+      this.push(piece);
+    }
     this.maybeGrant();
   }
 
@@ -182,6 +189,36 @@ export class YamuxStream extends Duplex implements MuxedStream {
     this.pending = null;
     this.pendingCb = null;
     cb();
+  }
+
+  /**
+   * Sends a Buffer written with neither encoding nor callback straight away as one DATA
+   * frame when nothing is queued and window and connection allow; everything else takes
+   * the `Writable` path ({@link _write}). Same bytes, same order, same return value (true):
+   * the frame is with the connection when this returns, as after a synchronous `_write`.
+   */
+  override write(chunk: any, encoding?: any, cb?: any): boolean {
+    if (
+      encoding === undefined &&
+      cb === undefined &&
+      this.pending === null &&
+      Buffer.isBuffer(chunk) &&
+      chunk.length > 0 &&
+      chunk.length <= this.sendAvail &&
+      chunk.length <= MAX_SEND_FRAME &&
+      this.writableLength === 0 &&
+      !this.writableEnded &&
+      !this.writableCorked &&
+      !this.destroyed &&
+      !this.done &&
+      !this.host.closed &&
+      !this.host.connBlocked()
+    ) {
+      this.host.sendData(this.id, chunk);
+      this.sendAvail -= chunk.length;
+      return true;
+    }
+    return super.write(chunk, encoding, cb);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

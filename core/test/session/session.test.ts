@@ -242,4 +242,48 @@ describe('yamux session over TCP', () => {
     const b = await accepted;
     expect(sha256(await readAll(b))).toBe(sha256(data));
   });
+
+  it('small writes between window-blocked large ones, to a reader that keeps pausing: bytes arrive whole and in order', async () => {
+    const { client, server } = await res.sessionPair();
+    const accepted = nextStream(server);
+    const a = client.open();
+    const b = await accepted;
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 400; i++) chunks.push(pattern(i % 50 === 7 ? 300_000 + i : ((i * 37) % 700) + 1, i));
+    const got: Buffer[] = [];
+    let n = 0;
+    b.on('data', (d: Buffer) => {
+      got.push(d);
+      if (++n % 40 === 0) {
+        b.pause();
+        setTimeout(() => b.resume(), 2);
+      }
+    });
+    const ended = once(b, 'end');
+    for (const c of chunks) if (!a.write(c)) await once(a, 'drain');
+    a.end();
+    await ended;
+    expect(sha256(Buffer.concat(got))).toBe(sha256(Buffer.concat(chunks)));
+  });
+
+  it('a reader with an encoding gets strings; a write after end() fails as on any Writable', async () => {
+    const { client, server } = await res.sessionPair();
+    const accepted = nextStream(server);
+    const a = client.open();
+    const b = await accepted;
+    b.setEncoding('utf8');
+    let text = '';
+    b.on('data', (d: unknown) => {
+      expect(typeof d).toBe('string');
+      text += d as string;
+    });
+    const ended = once(b, 'end');
+    for (let i = 0; i < 50; i++) a.write(Buffer.from(`héllo ${i};`));
+    a.end();
+    await ended;
+    expect(text).toBe(Array.from({ length: 50 }, (_, i) => `héllo ${i};`).join(''));
+    const failed = once(a, 'error') as Promise<[NodeJS.ErrnoException]>;
+    a.write(Buffer.from('late'));
+    expect((await failed)[0].code).toBe('ERR_STREAM_WRITE_AFTER_END');
+  });
 });
