@@ -119,7 +119,8 @@ export function gatewayProblem(plugins: string[]): string | undefined {
  * with its own ports) and starts `tfgw --config <file>`; resolves once every TCP-based
  * listener accepts connections.
  */
-export async function startGateway(ctx: ScenarioContext, plugins: string[], fdLimit?: number): Promise<Gateway> {
+export async function startGateway(ctx: ScenarioContext, plugins: string[], fdLimit?: number, label = ''): Promise<Gateway> {
+  const suffix = label ? `-${label}` : '';
   const base = await portBlock(8);
   const tcpPool = await portBlock(40);
   const udpPool = await portBlock(40);
@@ -131,7 +132,7 @@ export async function startGateway(ctx: ScenarioContext, plugins: string[], fdLi
     if (prob) missingTransports[t] = prob;
     else transports[t] = ports[t];
   }
-  const dataDir = path.join(ctx.dir, 'tfgw-data');
+  const dataDir = path.join(ctx.dir, `tfgw-data${suffix}`);
   fs.mkdirSync(dataDir, { recursive: true });
   const transportEntries = Object.entries(transports).map(([t, p]) =>
     t === 'ws' ? [t, { listen: `127.0.0.1:${p}`, path: '/_tfgw' }] : [t, { listen: `127.0.0.1:${p}` }],
@@ -158,9 +159,9 @@ export async function startGateway(ctx: ScenarioContext, plugins: string[], fdLi
     transports: transportEntries,
     plugins: pluginEntries,
   };
-  const configFile = path.join(ctx.dir, 'tfgw.config.js');
+  const configFile = path.join(ctx.dir, `tfgw${suffix}.config.js`);
   fs.writeFileSync(configFile, `// written by the tfgw bench\nmodule.exports = ${JSON.stringify(config, null, 2)};\n`);
-  const proc = ctx.scope.start('tfgw-gateway', process.execPath, [...nodeArgs(ctx, 'gateway'), CLI, '--config', configFile], { fdLimit, cwd: ctx.dir });
+  const proc = ctx.scope.start(`tfgw-gateway${suffix}`, process.execPath, [...nodeArgs(ctx, `gateway${suffix}`), CLI, '--config', configFile], { fdLimit, cwd: ctx.dir });
   const tcpListeners = [
     ...Object.entries(transports).filter(([t]) => t !== 'quic').map(([, p]) => p as number),
     ...(plugins.includes('protocol-http') ? [ports.http] : []),
@@ -290,20 +291,31 @@ export async function tfgwSystems(
     toData: (agent: Agent, gw: Gateway, t: TransportName) => Record<string, unknown> | Promise<Record<string, unknown>>;
     fdLimit?: number;
     transports?: readonly TransportName[];
+    /** One gateway per transport column, so one column's load cannot show in another's memory. */
+    gatewayPerTransport?: boolean;
   },
 ): Promise<System[]> {
   const problem = gatewayProblem(opts.plugins);
   if (problem) return unavailableTfgw(problem);
-  let gw: Gateway;
-  try {
-    gw = await startGateway(ctx, opts.plugins, opts.fdLimit);
-  } catch (e) {
-    return unavailableTfgw(`gateway did not start: ${oneLine((e as Error).message)}`);
+  let shared: Gateway | undefined;
+  if (!opts.gatewayPerTransport) {
+    try {
+      shared = await startGateway(ctx, opts.plugins, opts.fdLimit);
+    } catch (e) {
+      return unavailableTfgw(`gateway did not start: ${oneLine((e as Error).message)}`);
+    }
   }
   const out: System[] = [];
   for (const t of opts.transports ?? TRANSPORTS) {
     const sys: System = { name: tfgwName(t), tfgw: true, procs: {}, data: {} };
     out.push(sys);
+    let gw: Gateway;
+    try {
+      gw = shared ?? (await startGateway(ctx, opts.plugins, opts.fdLimit, t));
+    } catch (e) {
+      sys.unavailable = `gateway did not start: ${oneLine((e as Error).message)}`;
+      continue;
+    }
     if (gw.missingTransports[t]) {
       sys.unavailable = gw.missingTransports[t];
       continue;

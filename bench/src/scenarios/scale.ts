@@ -51,6 +51,7 @@ export const scale: Scenario = {
       expect: 1,
       toData: (agent) => ({ port: addressPort(agent.addresses[0]) }),
       fdLimit: FD_LIMIT,
+      gatewayPerTransport: true,
     });
     return [...tfgw, ...(await tcpRivals(ctx, ['direct', 'node relay', 'ssh -R'], async () => echoPort, FD_LIMIT))];
   },
