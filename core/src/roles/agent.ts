@@ -16,6 +16,8 @@ import { Allowlist } from './allowlist';
 import type { GatewayConnection } from './dialer';
 import { Reconnector } from './reconnector';
 
+const noop = (): void => undefined;
+
 /** Protocols whose streams are plain bytes to a TCP target; the core pipes them by default. */
 const BYTE_PROTOCOLS = ['tcp', 'http', 'ws', 'tls'];
 
@@ -189,14 +191,33 @@ export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
   /** The core default for byte protocols: dial the target and pipe. */
   private async pipeToTarget(stream: MuxedStream, header: StreamHeader): Promise<void> {
     const target = this.resolveTarget(header);
-    const socket = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', (err) => reject(new TfgwError(ErrorCodes.SERVICE_UNREACHABLE, `agent "${this.name}" cannot reach ${target.host}:${target.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err })));
-    });
-    socket.setNoDelay(true);
+    const socket = await this.dialTarget(target.host, target.port);
     acceptStream(stream);
-    await splice(stream, socket);
+    // Not awaited here: the splice's promise is the result, without keeping this frame alive.
+    return splice(stream, socket).then(noop);
+  }
+
+  /**
+   * Connects to a service (Nagle off). Both listeners go once the attempt is decided, so an
+   * open connection keeps none of them (thousands of idle streams are the normal case).
+   */
+  private dialTarget(host: string, port: number): Promise<net.Socket> {
+    return new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+      const onConnect = () => {
+        // A shared no-op keeps an error between here and the splice from being unhandled.
+        socket.removeListener('error', onError);
+        socket.on('error', noop);
+        socket.setNoDelay(true);
+        resolve(socket);
+      };
+      const onError = (err: NodeJS.ErrnoException) => {
+        socket.removeListener('connect', onConnect);
+        reject(new TfgwError(ErrorCodes.SERVICE_UNREACHABLE, `agent "${this.name}" cannot reach ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      };
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+    });
   }
 
   resolveTarget(header: StreamHeader): { host: string; port: number; protocol: string } {
