@@ -35,6 +35,8 @@ async function main(): Promise<number> {
   const cli = cliProblem();
   if (cli) console.log(`tfgw: not available (${cli}); running the rivals only`);
   const runDir = makeRunDir();
+  // Also on Ctrl-C and errors: the 'exit' handlers run after the children are killed.
+  if (!opts.keep) process.on('exit', () => fs.rmSync(runDir, { recursive: true, force: true }));
   const selected = opts.scenarios.length ? SCENARIOS.filter((s) => opts.scenarios.includes(s.name)) : SCENARIOS;
   const results: ScenarioResult[] = [];
   try {
