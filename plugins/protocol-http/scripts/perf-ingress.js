@@ -150,7 +150,7 @@ http { access_log off; client_body_temp_path ${d}/tmp/body; proxy_temp_path ${d}
     const order = r % 2 === 0 ? ['tfgw', 'nginx'] : ['nginx', 'tfgw'];
     for (const which of order) {
       if (which === 'nginx' && !nginx) continue;
-      const pids = which === 'tfgw' ? { gw: gw.pid, ag: agent.pid } : { nginx: nginx.pid };
+      const pids = which === 'tfgw' ? { gw: gw.pid, ag: agent.pid, origin: origin.pid } : { nginx: nginx.pid, origin: origin.pid };
       // nginx: count the worker (child) too
       const tree = (pid) => [pid, ...fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
         try {
@@ -166,13 +166,16 @@ http { access_log off; client_body_temp_path ${d}/tmp/body; proxy_temp_path ${d}
         before[k] = tree(pid).reduce((s, p) => s + cpu(p), 0);
         beforeSys[k] = sysOf(tree(pid));
       }
+      const wrkBefore = cpu(process.pid) - process.cpuUsage().user / 1e6 - process.cpuUsage().system / 1e6;
       const o = which === 'tfgw' ? await wrk(`http://127.0.0.1:${httpPort}/`, host) : await wrk(`http://127.0.0.1:${nginxPort}/`);
+      const wrkCpu = cpu(process.pid) - process.cpuUsage().user / 1e6 - process.cpuUsage().system / 1e6 - wrkBefore;
       const costs = {};
       const sysCosts = {};
       for (const [k, pid] of Object.entries(pids)) {
         costs[k] = (((tree(pid).reduce((s, p) => s + cpu(p), 0) - before[k]) / Math.max(1, o.total)) * 1e6).toFixed(1);
         sysCosts[k] = (((sysOf(tree(pid)) - beforeSys[k]) / Math.max(1, o.total)) * 1e6).toFixed(1);
       }
+      costs.wrk = ((wrkCpu / Math.max(1, o.total)) * 1e6).toFixed(1);
       const row = { rep: r + 1, which, rps: Math.round(o.rps), p50: o.p50, usPerReq: costs, sysUsPerReq: sysCosts, errors: o.non2xx, ...(o.sock ? { sock: o.sock } : {}) };
       rows.push(row);
       console.log(JSON.stringify(row));

@@ -1,15 +1,12 @@
 import type http from 'node:http';
-import { TfgwError, asTfgwError, ErrorCodes, type VisitorInfo } from '@tfgw/core';
-import { HttpErrorCodes } from './error-pages';
+import { asTfgwError, type TfgwError, type VisitorInfo } from '@tfgw/core';
+import { TunnelExchange, type ExchangeOptions } from './exchange';
 import type { HeaderChange } from './route-options';
 import { serializeRequestHead } from './request-head';
-import { ResponseReader, type ResponseHead, type ResponseSink } from './response-parser';
-import type { PooledStream, TunnelPool, TunnelUser } from './tunnel-pool';
+import type { ResponseHead } from './response-parser';
 
 /** What {@link forwardRequest} needs besides the request and response. */
-export interface ForwardOptions {
-  /** The route's stream pool. */
-  pool: TunnelPool;
+export interface ForwardOptions extends ExchangeOptions {
   /** The visitor, named in the header of a newly opened stream. */
   visitor: VisitorInfo;
   /** Origin-form path to request. */
@@ -18,10 +15,6 @@ export interface ForwardOptions {
   headers: http.OutgoingHttpHeaders;
   /** The route's response header changes. */
   responseChanges: readonly HeaderChange[];
-  /** Time the service has to send its response head; 0 = none. */
-  responseTimeoutMs: number;
-  /** Largest response head (and trailer section) accepted from the service. */
-  maxHeadBytes: number;
   /** Check method, target and headers before sending (an httpRequest tap may have changed them). */
   checkHead: boolean;
   /** Counters updated as bytes flow (the same object is returned in the result). */
@@ -38,21 +31,22 @@ export interface ForwardResult {
   error?: TfgwError;
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-/** A bodiless idempotent request that failed on a reused stream before any answer is sent again, at most this often. */
-const MAX_RETRIES = 2;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
-
-/** Response fields never passed to the visitor (hop-by-hop; Node frames the visitor's response itself). */
-const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade']);
-/** Lengths of those names and of content-length: other names are passed on without lower-casing. */
-const CHECKED_NAME_LENGTH = new Uint8Array(32);
-for (const n of [...RESPONSE_HOP_BY_HOP, 'content-length']) CHECKED_NAME_LENGTH[n.length] = 1;
 
 function hasBody(req: http.IncomingMessage): boolean {
   const len = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+}
+
+/** The field at `i` (field number) is for the visitor: not hop-by-hop, not named in Connection, not replaced by a route change. */
+export function keepResponseField(head: ResponseHead, i: number, changes: readonly HeaderChange[]): boolean {
+  if (head.drop[i] === 1) return false;
+  if (head.connectionTokens === undefined && changes.length === 0) return true;
+  const lname = head.rawHeaders[2 * i].toLowerCase();
+  if (head.connectionTokens?.includes(lname)) return false;
+  for (const c of changes) if (c.name === lname) return false;
+  return true;
 }
 
 /**
@@ -62,105 +56,49 @@ function hasBody(req: http.IncomingMessage): boolean {
  */
 export function visitorResponseHeaders(head: ResponseHead, changes: readonly HeaderChange[]): string[] {
   const raw = head.rawHeaders;
-  const tokens = head.connectionTokens;
   const out: string[] = [];
-  let contentLength = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    const len = name.length;
-    if (tokens !== undefined || changes.length > 0 || (len < 32 && CHECKED_NAME_LENGTH[len] === 1)) {
-      const lname = name.toLowerCase();
-      if (RESPONSE_HOP_BY_HOP.has(lname) || tokens?.includes(lname)) continue;
-      if (lname === 'content-length') {
-        if (contentLength) continue;
-        contentLength = true;
-      }
-      if (changes.length > 0 && changes.some((c) => c.name === lname)) continue;
-    }
-    out.push(name, raw[i + 1]);
-  }
+  for (let i = 0; i < raw.length; i += 2) if (keepResponseField(head, i >> 1, changes)) out.push(raw[i], raw[i + 1]);
   for (const c of changes) if (c.value !== null) out.push(c.name, c.value);
   return out;
 }
 
 /**
- * One request on its way to the service and its answer on the way back, over a pooled
- * tunnel stream: the request head is written as one buffer and the body streamed (re-chunked
- * when the visitor sent it chunked); the answer is read by {@link ResponseReader} and written
- * to the visitor's `ServerResponse` with backpressure both ways. The stream goes back to the
- * pool only when the exchange left it clean (whole request sent, whole answer read, nothing
- * extra, keep-alive); otherwise it is closed.
+ * An exchange whose visitor is Node's HTTP server (`IncomingMessage` / `ServerResponse`):
+ * the request body, if any, is streamed into the tunnel stream (re-chunked when the visitor
+ * sent it chunked) with backpressure; the answer goes out through `res.writeHead` /
+ * `res.write`, Node frames it for the visitor.
  */
-class Exchange implements TunnelUser, ResponseSink {
-  private ps: PooledStream | undefined;
-  private reader: ResponseReader | undefined;
-  private head: ResponseHead | undefined;
-  private attempts = 0;
-  /** The visitor's response head was written. */
-  private answered = false;
-  private settled = false;
-  /** The whole request (head and body) went to the stream. */
-  private requestSent = false;
+class NodeExchange extends TunnelExchange {
   private bodyAttached = false;
-  private streamPaused = false;
   private reqPaused = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly requestHead: Buffer;
-  private readonly withBody: boolean;
   private readonly chunked: boolean;
   private readonly counters: { bytesIn: number; bytesOut: number };
+  private readonly responseChanges: readonly HeaderChange[];
 
   constructor(
     private readonly req: http.IncomingMessage,
     private readonly res: http.ServerResponse,
-    private readonly opts: ForwardOptions,
+    opts: ForwardOptions,
     private readonly resolve: (r: ForwardResult) => void,
   ) {
+    const withBody = hasBody(req);
+    super(opts, opts.visitor, Buffer.from(serializeRequestHead(req.method ?? 'GET', opts.path, opts.headers, opts.checkHead), 'latin1'), req.method ?? 'GET', withBody);
     this.counters = opts.counters ?? { bytesIn: 0, bytesOut: 0 };
-    this.withBody = hasBody(req);
-    this.chunked = this.withBody && req.headers['transfer-encoding'] !== undefined;
-    this.requestHead = Buffer.from(serializeRequestHead(req.method ?? 'GET', opts.path, opts.headers, opts.checkHead), 'latin1');
+    this.chunked = withBody && req.headers['transfer-encoding'] !== undefined;
+    this.responseChanges = opts.responseChanges;
+    res.once('close', this.onResClose);
   }
 
-  start(): void {
-    this.res.once('close', this.onResClose);
-    if (this.opts.responseTimeoutMs > 0) {
-      this.timer = setTimeout(this.onTimeout, this.opts.responseTimeoutMs);
-      this.timer.unref();
-    }
-    this.attempt();
-  }
+  /** The visitor's response closed: finished, or the visitor went away. */
+  private readonly onResClose = (): void => this.visitorGone();
 
-  private attempt(): void {
-    this.attempts++;
-    const ps = this.opts.pool.takeIdle(this);
-    if (ps) {
-      this.send(ps);
-      return;
-    }
-    this.opts.pool.open(this.opts.visitor, this).then(
-      (opened) => {
-        if (this.settled) opened.destroy();
-        else this.send(opened);
-      },
-      (err: unknown) => this.fail(asTfgwError(err, ErrorCodes.CONNECTION_RESET)),
-    );
-  }
+  // ---- request body ----
 
-  private send(ps: PooledStream): void {
-    this.ps = ps;
-    this.reader = new ResponseReader(this, this.req.method === 'HEAD', this.opts.maxHeadBytes);
-    ps.stream.write(this.requestHead);
-    if (!this.withBody) {
-      this.requestSent = true;
-      return;
-    }
+  protected override sendBody(): void {
     this.bodyAttached = true;
     this.req.on('data', this.onReqData);
     this.req.on('end', this.onReqEnd);
   }
-
-  // ---- request body ----
 
   private readonly onReqData = (chunk: Buffer): void => {
     this.counters.bytesIn += chunk.length;
@@ -200,134 +138,31 @@ class Exchange implements TunnelUser, ResponseSink {
     }
   }
 
-  // ---- TunnelUser ----
+  // ---- the answer ----
 
-  onStreamData(chunk: Buffer): void {
-    try {
-      this.reader!.feed(chunk);
-    } catch (err) {
-      this.streamFailed(asTfgwError(err, ErrorCodes.BAD_MESSAGE));
-    }
+  protected deliverHead(head: ResponseHead): void {
+    this.res.writeHead(head.statusCode, head.statusMessage, visitorResponseHeaders(head, this.responseChanges));
   }
 
-  onStreamEnd(): void {
-    try {
-      this.reader?.end();
-    } catch (err) {
-      this.streamFailed(asTfgwError(err, ErrorCodes.CONNECTION_RESET));
-    }
-  }
-
-  onStreamClose(err: Error | undefined): void {
-    if (this.settled || this.reader?.complete) return;
-    this.streamFailed(asTfgwError(err ?? new TfgwError(ErrorCodes.CONNECTION_RESET, 'the tunnel stream closed before the answer was complete'), ErrorCodes.CONNECTION_RESET));
-  }
-
-  /** The stream broke or the answer was malformed: retry, answer with a page, or cut the visitor's connection. */
-  private streamFailed(err: TfgwError): void {
-    if (this.settled) return;
-    const ps = this.ps;
-    const received = this.reader?.received ?? 0;
-    this.reader?.abort();
-    this.ps = undefined;
-    ps?.destroy();
-    if (!this.answered) {
-      const retry =
-        ps !== undefined && ps.reused && received === 0 && !this.withBody && err.code !== ErrorCodes.BAD_MESSAGE && IDEMPOTENT.has(this.req.method ?? '') && this.attempts <= MAX_RETRIES;
-      if (retry) {
-        this.attempt();
-        return;
-      }
-      this.fail(err);
-      return;
-    }
-    // Mid-answer: a truncated answer must never look whole.
-    this.res.destroy();
-    this.settle();
-  }
-
-  // ---- ResponseSink ----
-
-  onHead(head: ResponseHead): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.head = head;
-    try {
-      this.res.writeHead(head.statusCode, head.statusMessage, visitorResponseHeaders(head, this.opts.responseChanges));
-    } catch (err) {
-      this.streamFailed(new TfgwError(ErrorCodes.BAD_MESSAGE, `the service sent an invalid response head: ${(err as Error).message}`, { cause: err }));
-      return;
-    }
-    this.answered = true;
-  }
-
-  onBody(chunk: Buffer): void {
+  protected deliverBody(chunk: Buffer): boolean {
     this.counters.bytesOut += chunk.length;
-    if (!this.res.write(chunk) && !this.streamPaused && this.ps) {
-      this.streamPaused = true;
-      this.ps.stream.pause();
-      this.res.once('drain', this.onResDrain);
-    }
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onResDrain);
+    return false;
   }
 
-  private readonly onResDrain = (): void => {
-    if (!this.streamPaused) return;
-    this.streamPaused = false;
-    this.ps?.stream.resume();
-  };
+  private readonly onResDrain = (): void => this.visitorDrained();
 
-  onEnd(extra: boolean): void {
-    const ps = this.ps!;
-    this.ps = undefined;
-    if (this.streamPaused) {
-      this.streamPaused = false;
-      this.res.removeListener('drain', this.onResDrain);
-      ps.stream.resume();
-    }
-    const clean = !extra && this.head!.keepAlive && this.requestSent && !ps.dead;
-    this.detachBody();
-    if (clean) this.opts.pool.release(ps);
-    else ps.destroy();
+  protected deliverEnd(): void {
     this.res.end();
-    this.settle();
   }
 
-  // ---- the end ----
+  protected cutVisitor(): void {
+    this.res.destroy();
+  }
 
-  private readonly onTimeout = (): void => {
-    this.timer = undefined;
-    if (this.settled || this.answered) return;
-    this.reader?.abort();
-    const ps = this.ps;
-    this.ps = undefined;
-    ps?.destroy();
-    this.fail(new TfgwError(HttpErrorCodes.RESPONSE_TIMEOUT, `the service did not answer within ${this.opts.responseTimeoutMs} ms (responseTimeoutMs)`));
-  };
-
-  /** The visitor's response closed: finished, or the visitor went away (then the stream is closed, never reused mid-exchange). */
-  private readonly onResClose = (): void => {
-    if (!this.settled) {
-      this.reader?.abort();
-      const ps = this.ps;
-      this.ps = undefined;
-      ps?.destroy();
-    }
-    this.settle();
-  };
-
-  private fail(error: TfgwError): void {
-    if (this.settled) return;
+  protected finished(error: TfgwError | undefined): void {
     this.detachBody();
-    this.settle(error);
-  }
-
-  private settle(error?: TfgwError): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     this.resolve({ bytesIn: this.counters.bytesIn, bytesOut: this.counters.bytesOut, ...(error ? { error } : {}) });
   }
 }
@@ -343,7 +178,7 @@ class Exchange implements TunnelUser, ResponseSink {
 export function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse, opts: ForwardOptions): Promise<ForwardResult> {
   return new Promise((resolve) => {
     try {
-      new Exchange(req, res, opts, resolve).start();
+      new NodeExchange(req, res, opts, resolve).start();
     } catch (err) {
       resolve({ bytesIn: 0, bytesOut: 0, error: asTfgwError(err) });
     }

@@ -7,6 +7,8 @@ import {
   listenServer,
   loadPem,
   asTfgwError,
+  ErrorCodes,
+  TfgwError,
   type Exposure,
   type GatewayApi,
   type Logger,
@@ -14,12 +16,18 @@ import {
   type TfgwNode,
   type TransportListener,
   type VisitorInfo,
+  type Rejection,
 } from '@tfgw/core';
 import { checkBasicAuth } from './basic-auth';
 import { badHostPage, noTunnelPage, pageForError, sendPage, unauthorizedPage, upgradeUnsupportedPage, type ErrorPage } from './error-pages';
+import { FastConnection, type FastForward, type FastPathHost, type FastRequestLog } from './fast-path';
+import type { ExchangeOptions } from './exchange';
 import { forwardRequest } from './forward';
+import { plainAddress } from './forwarded';
 import { outgoingRequestHeaders } from './headers';
-import { requestHost, splitRequestTarget } from './host';
+import { parseHostHeader, requestHost, splitRequestTarget, type RequestHost } from './host';
+import { fastRequestHead } from './request-head';
+import type { FastRequestHead } from './request-parser';
 import type { ResolvedHttpOptions } from './options';
 import { compileRouteOptions, type RouteHttpOptions } from './route-options';
 import { asSocketLike } from './socket-shim';
@@ -34,6 +42,8 @@ export const HTTP_ROUTE_PROTOCOLS = ['http'] as const;
 interface RouteEntry {
   options: RouteHttpOptions;
   pool: TunnelPool;
+  /** Pool and limits, shared by the route's exchanges. */
+  exchange: ExchangeOptions;
 }
 
 /** One request as it goes, for the log line. */
@@ -51,6 +61,14 @@ interface RequestLog {
   code?: string;
 }
 
+/** Requests of a connection Node's server is answering, and what to do once there are none (see onClientError). */
+const ACTIVE = Symbol('tfgw.activeRequests');
+const ON_IDLE = Symbol('tfgw.onIdle');
+type BusySocket = Duplex & { [ACTIVE]?: number; [ON_IDLE]?: () => void };
+
+/** Parsed Host values remembered (the few hosts a gateway serves are parsed once); cleared when full. */
+const HOST_CACHE_SIZE = 1024;
+
 /** Result of the checks every request and upgrade passes before it reaches the service. */
 type Admission = { route: Route; entry: RouteEntry; visitor: VisitorInfo; path: string } | { page: ErrorPage; route?: Route };
 
@@ -66,6 +84,9 @@ export class HttpIngress {
   private readonly log: Logger;
   private httpPort = 0;
   private stopping = false;
+  /** Connections the fast path serves (Node's server tracks the others). */
+  private readonly fast = new Set<FastConnection>();
+  private readonly hostCache = new Map<string, RequestHost | null>();
 
   constructor(
     private readonly node: TfgwNode,
@@ -98,6 +119,7 @@ export class HttpIngress {
     this.stopping = true;
     await Promise.all(this.servers.map((s) => s.listener?.close()));
     for (const s of this.servers) s.server.closeIdleConnections();
+    for (const c of [...this.fast]) c.closeWhenIdle();
     for (const entry of this.routes.values()) entry.pool.stopPooling();
   }
 
@@ -105,6 +127,8 @@ export class HttpIngress {
   async close(): Promise<void> {
     await this.stopAccepting();
     for (const s of this.servers) s.server.closeAllConnections();
+    for (const c of [...this.fast]) c.socket.destroy();
+    this.fast.clear();
     for (const entry of this.routes.values()) entry.pool.destroy();
     this.routes.clear();
   }
@@ -118,7 +142,7 @@ export class HttpIngress {
   expose(route: Route): Exposure {
     const options = compileRouteOptions(route.options ?? {});
     const pool = this.newPool(route);
-    this.routes.set(route, { options, pool });
+    this.routes.set(route, this.newEntry(options, pool));
     const port = this.httpPort;
     return {
       url: `http://${route.hostname}${port === 80 ? '' : `:${port}`}/`,
@@ -128,6 +152,10 @@ export class HttpIngress {
         pool.destroy();
       },
     };
+  }
+
+  private newEntry(options: RouteHttpOptions, pool: TunnelPool): RouteEntry {
+    return { options, pool, exchange: { pool, responseTimeoutMs: this.opts.responseTimeoutMs, maxHeadBytes: this.opts.maxHeaderBytes } };
   }
 
   private newPool(route: Route): TunnelPool {
@@ -148,6 +176,32 @@ export class HttpIngress {
 
   private createServer(server: http.Server, proto: 'http' | 'https'): http.Server {
     server.keepAliveTimeout = this.opts.keepAliveTimeoutMs;
+    // Connections start on the fast path; Node's own connection listener takes those it hands over.
+    const event = proto === 'https' ? 'secureConnection' : 'connection';
+    const nodeListener = server.listeners(event)[0] as ((socket: net.Socket) => void) | undefined;
+    if (nodeListener) {
+      server.removeListener(event, nodeListener);
+      const limits = { maxHeaderBytes: this.opts.maxHeaderBytes, headersTimeoutMs: this.opts.headersTimeoutMs, keepAliveTimeoutMs: this.opts.keepAliveTimeoutMs };
+      const host: FastPathHost = {
+        admitFast: (head, conn) => this.admitFast(head, conn),
+        pageFor: (err, log) => this.pageFor(err, log),
+        finishLog: (log, status) => this.finishLog(log as RequestLog, status, log.bytesOut),
+        forget: (conn) => this.fast.delete(conn),
+        handOver: (socket, bytes) => {
+          socket.pause();
+          if (bytes !== null && bytes.length > 0) socket.unshift(bytes);
+          nodeListener.call(server, socket);
+          socket.resume();
+        },
+      };
+      server.on(event, (socket: net.Socket) => {
+        if (this.stopping || this.node.hooks.httpRequest.taps.length > 0) {
+          nodeListener.call(server, socket);
+          return;
+        }
+        this.fast.add(new FastConnection(socket, proto, host, limits));
+      });
+    }
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.onRequest(req, res, proto).catch((err) => this.internalError(req, res, err));
     });
@@ -172,7 +226,14 @@ export class HttpIngress {
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     const body = `${status}\n`;
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    const page = `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    // A bad request pipelined behind others still being answered: finish those answers first, never write into one.
+    const busy = socket as BusySocket;
+    if ((busy[ACTIVE] ?? 0) > 0 && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+      busy[ON_IDLE] = () => socket.end(page);
+      return;
+    }
+    socket.end(page);
   }
 
   private internalError(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
@@ -186,7 +247,7 @@ export class HttpIngress {
     let entry = this.routes.get(route);
     if (!entry) {
       // A route exposed by another plugin for a protocol we serve: pool it on first use.
-      entry = { options: compileRouteOptions(route.options ?? {}), pool: this.newPool(route) };
+      entry = this.newEntry(compileRouteOptions(route.options ?? {}), this.newPool(route));
       this.routes.set(route, entry);
     }
     return entry;
@@ -210,12 +271,9 @@ export class HttpIngress {
     }
     const socket = req.socket as net.Socket;
     const visitor: VisitorInfo = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, protocol: 'http', route, hostname: host.hostname };
-    // No taps, no verdict: skip the hook machinery (a promise and a timer per request).
-    const rejection = this.node.hooks.visitor.taps.length > 0 ? await this.gateway.admitVisitor(visitor) : undefined;
-    if (rejection) {
-      this.log.info({ code: rejection.code, visitor: visitor.address, host: host.hostname }, `visitor refused: ${rejection.message}`);
-      return { page: { status: 403, code: rejection.code, title: 'Forbidden', message: 'This gateway does not admit your request.' }, route };
-    }
+    const verdict = this.visitorVerdict(visitor);
+    const rejection = verdict instanceof Promise ? await verdict : verdict;
+    if (rejection) return { page: this.refused(rejection, visitor), route };
     if (entry.options.basicAuth.length > 0 && !checkBasicAuth(req.headers.authorization, entry.options.basicAuth)) {
       return { page: unauthorizedPage(route.hostname), route };
     }
@@ -235,24 +293,122 @@ export class HttpIngress {
     return { route, entry, visitor, path: splitRequestTarget(req.url).path };
   }
 
+  /**
+   * The `visitor` hook's verdict. When every tap is synchronous (the core's IP filter, the
+   * admin plugin's disabled-route check) they run inline, in stage order, first answer wins,
+   * exactly as the hook would, without the promise and timer of a timed hook call per
+   * request; a throwing tap refuses (fail-closed, TFGW_ERR_HOOK) like `admitVisitor`.
+   * Async taps go through `gateway.admitVisitor` (with its timeout).
+   */
+  private visitorVerdict(visitor: VisitorInfo): Rejection | undefined | Promise<Rejection | undefined> {
+    const hook = this.node.hooks.visitor;
+    const taps = hook.taps;
+    if (taps.length === 0) return undefined;
+    for (const t of taps) if (t.type !== 'sync') return this.gateway.admitVisitor(visitor);
+    // The node's own interceptor only watches tap registration; one that sees calls needs the real hook call.
+    for (const i of hook.interceptors) if (i.call || i.tap || i.loop || i.result || i.error || i.done) return this.gateway.admitVisitor(visitor);
+    let rejection: Rejection | undefined;
+    try {
+      for (const t of taps) {
+        rejection = (t.fn as (v: VisitorInfo) => Rejection | undefined)(visitor);
+        if (rejection !== undefined) break;
+      }
+    } catch (err) {
+      const e = new TfgwError(ErrorCodes.HOOK, `hook "visitor" failed: ${asTfgwError(err).message}`, { cause: err, details: { hook: 'visitor' } });
+      this.node.hooks.error.call(e, { source: 'hook:visitor' });
+      rejection = { code: e.code, message: e.message };
+    }
+    if (rejection) this.node.hooks.rejected.call('visitor', rejection);
+    return rejection;
+  }
+
+  /** The 403 page for a visitor the `visitor` hook refused (logged). */
+  private refused(rejection: Rejection, visitor: VisitorInfo): ErrorPage {
+    this.log.info({ code: rejection.code, visitor: visitor.address, host: visitor.hostname }, `visitor refused: ${rejection.message}`);
+    return { status: 403, code: rejection.code, title: 'Forbidden', message: 'This gateway does not admit your request.' };
+  }
+
   private finishLog(entry: RequestLog, status: number, bytesOut: number): void {
     const durationMs = Math.round((performance.now() - entry.started) * 10) / 10;
-    this.log.info(
-      { method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, bytesIn: entry.bytesIn, durationMs, visitor: entry.visitor, ...(entry.code ? { code: entry.code } : {}) },
-      'http request',
-    );
-    this.node.hooks.requestLog.call({
-      time: Date.now() - Math.round(durationMs),
-      method: entry.method,
-      host: entry.host,
-      path: entry.path,
-      status,
-      bytes: bytesOut,
-      durationMs,
-      visitor: entry.visitor,
-      ...(entry.route ? { routeId: entry.route.id } : {}),
-    });
+    if (this.log.isLevelEnabled('info')) {
+      this.log.info(
+        { method: entry.method, host: entry.host, path: entry.path, status, bytes: bytesOut, bytesIn: entry.bytesIn, durationMs, visitor: entry.visitor, ...(entry.code ? { code: entry.code } : {}) },
+        'http request',
+      );
+    }
+    if (this.node.hooks.requestLog.taps.length > 0) {
+      this.node.hooks.requestLog.call({
+        time: Date.now() - Math.round(durationMs),
+        method: entry.method,
+        host: entry.host,
+        path: entry.path,
+        status,
+        bytes: bytesOut,
+        durationMs,
+        visitor: entry.visitor,
+        ...(entry.route ? { routeId: entry.route.id } : {}),
+      });
+    }
     if (entry.route && (entry.bytesIn > 0 || bytesOut > 0)) this.gateway.recordStream(entry.route, entry.bytesIn, bytesOut);
+  }
+
+  // ---- the fast path (see fast-path.ts) ----
+
+  private parseHost(value: string): RequestHost | undefined {
+    let h = this.hostCache.get(value);
+    if (h === undefined) {
+      if (this.hostCache.size >= HOST_CACHE_SIZE) this.hostCache.clear();
+      h = parseHostHeader(value) ?? null;
+      this.hostCache.set(value, h);
+    }
+    return h ?? undefined;
+  }
+
+  /** For the fast path: routes and admits a fast-path request; undefined hands it to Node's server (which answers 400, 401, 404, runs httpRequest taps...). */
+  admitFast(head: FastRequestHead, conn: FastConnection): FastForward | { page: ErrorPage; log: FastRequestLog } | undefined | Promise<FastForward | { page: ErrorPage; log: FastRequestLog } | undefined> {
+    if (this.stopping || this.node.hooks.httpRequest.taps.length > 0) return undefined;
+    const host = this.parseHost(head.host);
+    if (host === undefined) return undefined;
+    const route = this.gateway.routeForHost(host.hostname, HTTP_ROUTE_PROTOCOLS);
+    if (route === undefined) return undefined;
+    let entry: RouteEntry;
+    try {
+      entry = this.entryFor(route);
+    } catch {
+      return undefined;
+    }
+    const basicAuth = entry.options.basicAuth.length > 0;
+    if (basicAuth && !checkBasicAuth(head.authorization, entry.options.basicAuth)) return undefined;
+    const socket = conn.socket;
+    const memo = conn.cache;
+    if (memo.xff === undefined) memo.xff = plainAddress(socket.remoteAddress ?? '');
+    const address = socket.remoteAddress ?? '';
+    const log: FastRequestLog = { started: performance.now(), method: head.method, host: host.hostname, path: head.target.length > 512 ? head.target.slice(0, 512) : head.target, visitor: address, bytesIn: 0, bytesOut: 0, route };
+    const visitor: VisitorInfo = { address, port: socket.remotePort ?? 0, protocol: 'http', route, hostname: host.hostname };
+    const go = (rejection: Rejection | undefined): FastForward | { page: ErrorPage; log: FastRequestLog } => {
+      if (rejection) {
+        const page = this.refused(rejection, visitor);
+        log.code = page.code;
+        return { page, log };
+      }
+      const text = fastRequestHead(head, { address: memo.xff!, proto: conn.proto, trust: this.opts.trustForwarded, dropAuthorization: basicAuth, changes: entry.options.requestHeaders }, memo);
+      return {
+        exchange: entry.exchange,
+        visitor,
+        requestHead: Buffer.from(text, 'latin1'),
+        responseChanges: entry.options.responseHeaders,
+        log,
+      };
+    };
+    const verdict = this.visitorVerdict(visitor);
+    return verdict instanceof Promise ? verdict.then(go) : go(verdict);
+  }
+
+  /** For the fast path: the page for a request that failed before the service answered. */
+  pageFor(err: TfgwError, log: FastRequestLog): ErrorPage {
+    const route = log.route as Route;
+    this.log.info({ host: route.hostname, code: err.code }, `request not forwarded: ${err.message}`);
+    return pageForError(err, route);
   }
 
   private newLog(req: http.IncomingMessage): RequestLog {
@@ -264,7 +420,12 @@ export class HttpIngress {
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse, proto: 'http' | 'https'): Promise<void> {
     const entryLog = this.newLog(req);
-    res.once('close', () => this.finishLog(entryLog, res.statusCode, entryLog.bytesOut));
+    const socket = req.socket as BusySocket;
+    socket[ACTIVE] = (socket[ACTIVE] ?? 0) + 1;
+    res.once('close', () => {
+      this.finishLog(entryLog, res.statusCode, entryLog.bytesOut);
+      if (--socket[ACTIVE]! === 0 && socket[ON_IDLE]) socket[ON_IDLE]();
+    });
     if (this.stopping) res.shouldKeepAlive = false;
     const admission = await this.admit(req, res, entryLog);
     if (!admission) return;

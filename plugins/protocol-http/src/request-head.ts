@@ -1,5 +1,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { ErrorCodes, TfgwError } from '@tfgw/core';
+import { formatForwardedElement, forwardedNode } from './forwarded';
+import { FieldKind, type FastRequestHead } from './request-parser';
+import type { HeaderChange } from './route-options';
 
 /** 1 for tchar (RFC 9110 §5.6.2). */
 const TCHAR = new Uint8Array(256);
@@ -71,4 +74,62 @@ export function serializeRequestHead(method: string, target: string, headers: Ou
   }
   if (!framed && !BODYLESS_BY_DEFAULT.has(method)) head += 'content-length: 0\r\n';
   return head + '\r\n';
+}
+
+/** What the ingress adds to a request of the fast path. */
+export interface FastHeadFacts {
+  /** Visitor IP address as headers show it (see plainAddress). */
+  address: string;
+  /** Scheme the visitor used. */
+  proto: 'http' | 'https';
+  /** Keep and extend forwarding headers the visitor sent. */
+  trust: boolean;
+  /** Drop `Authorization` (consumed for the route's basic auth). */
+  dropAuthorization: boolean;
+  /** The route's request header changes, applied last. */
+  changes: readonly HeaderChange[];
+}
+
+/** Per-connection memo of the `Forwarded` element (same visitor, usually the same Host). */
+export interface ForwardedMemo {
+  host?: string;
+  element?: string;
+}
+
+/**
+ * The request head for the service of a fast-path request ({@link FastRequestHead}): the
+ * visitor's fields in their order and spelling, minus hop-by-hop ones (and Authorization
+ * when consumed), plus X-Forwarded-For / -Proto / -Host and Forwarded, then the route's
+ * changes; the same rules as {@link outgoingRequestHeaders} for Node's path. The fields
+ * come from the strict fast-path parser, so nothing needs escaping.
+ */
+export function fastRequestHead(h: FastRequestHead, f: FastHeadFacts, memo: ForwardedMemo): string {
+  const raw = h.rawHeaders;
+  const kinds = h.kinds;
+  const changes = f.changes;
+  const changed = changes.length > 0 ? new Set(changes.map((c) => c.name)) : undefined;
+  let s = `${h.method} ${h.target} HTTP/1.1\r\n`;
+  for (let i = 0, k = 0; i < raw.length; i += 2, k++) {
+    const kind = kinds[k];
+    if (kind === FieldKind.HOP || kind === FieldKind.FORWARDING || (kind === FieldKind.AUTHORIZATION && f.dropAuthorization)) continue;
+    if (changed !== undefined && changed.has(raw[i].toLowerCase())) continue;
+    s += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  const address = f.address;
+  if (!changed?.has('x-forwarded-for')) s += `x-forwarded-for: ${f.trust && h.xForwardedFor ? `${h.xForwardedFor}, ${address}` : address}\r\n`;
+  if (!changed?.has('x-forwarded-proto')) s += `x-forwarded-proto: ${(f.trust && h.xForwardedProto) || f.proto}\r\n`;
+  if (!changed?.has('x-forwarded-host')) s += `x-forwarded-host: ${(f.trust && h.xForwardedHost) || h.host}\r\n`;
+  if (!changed?.has('forwarded')) {
+    let element: string;
+    if (memo.host === h.host && memo.element !== undefined) element = memo.element;
+    else {
+      element = formatForwardedElement({ for: forwardedNode(address), host: h.host, proto: f.proto });
+      memo.host = h.host;
+      memo.element = element;
+    }
+    const before = f.trust ? h.forwarded?.trim() : undefined;
+    s += `forwarded: ${before ? `${before}, ${element}` : element}\r\n`;
+  }
+  if (changes.length > 0) for (const c of changes) if (c.value !== null) s += `${c.name}: ${c.value}\r\n`;
+  return `${s}\r\n`;
 }

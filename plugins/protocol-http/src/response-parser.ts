@@ -31,6 +31,10 @@ export interface ResponseHead {
   keepAlive: boolean;
   /** Lower-case field names the `Connection` header lists (hop-by-hop), when it lists any besides close / keep-alive. */
   connectionTokens: string[] | undefined;
+  /** Per field (index = field number): 1 when it is not for the visitor (hop-by-hop framing and connection fields, a repeated Content-Length), else 0. Fields named in `connectionTokens` are not marked. */
+  drop: number[];
+  /** A Date field is present. */
+  hasDate: boolean;
 }
 
 /** What a {@link ResponseReader} reports, in order: `onHead` once, `onBody` zero or more times, then `onEnd` once. */
@@ -74,6 +78,17 @@ function lower(s: string): string {
   return s.toLowerCase();
 }
 
+/**
+ * `s` equals `lit` (lower-case letters and `-`) ignoring ASCII case, without allocating.
+ * `c | 0x20` folds only letters onto `lit`'s characters; the one other byte it maps onto
+ * `-` is CR, which never reaches here (names are tchar, values have no controls).
+ */
+function eqi(s: string, lit: string): boolean {
+  if (s.length !== lit.length) return false;
+  for (let i = 0; i < lit.length; i++) if ((s.charCodeAt(i) | 0x20) !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Splits a comma-separated list into lower-case trimmed tokens, empty ones dropped. */
 function tokens(value: string): string[] {
   const out: string[] = [];
@@ -110,6 +125,8 @@ export function parseResponseHead(text: string, headRequest: boolean): ResponseH
   const http11 = minor === 0x31;
 
   const rawHeaders: string[] = [];
+  const drop: number[] = [];
+  let hasDate = false;
   let contentLength = -1;
   let chunked = false;
   let transferEncoding = false;
@@ -131,33 +148,63 @@ export function parseResponseHead(text: string, headRequest: boolean): ResponseH
     while (ve > vs && (text.charCodeAt(ve - 1) === 0x20 || text.charCodeAt(ve - 1) === 0x09)) ve--;
     const value = text.slice(vs, ve);
     rawHeaders.push(name, value);
-    // Only the framing fields are looked at; compare lengths first to skip the rest cheaply.
-    const len = name.length;
-    if (len === 14 || len === 17 || len === 10) {
-      const lname = lower(name);
-      if (lname === 'content-length') {
-        if (value.length === 0 || value.length > 15) throw bad('invalid Content-Length');
-        for (let k = 0; k < value.length; k++) {
-          const c = value.charCodeAt(k);
-          if (c < 0x30 || c > 0x39) throw bad('invalid Content-Length');
-        }
-        const n = Number(value);
-        if (contentLength >= 0 && n !== contentLength) throw bad('conflicting Content-Length fields');
-        contentLength = n;
-      } else if (lname === 'transfer-encoding') {
-        // Only plain `chunked`: any other coding would be lost when the body is re-framed.
-        if (transferEncoding || lower(value) !== 'chunked') throw bad(`unsupported Transfer-Encoding "${value}"`);
-        transferEncoding = true;
-        chunked = true;
-      } else if (lname === 'connection') {
-        for (const t of tokens(value)) {
-          if (t === 'close') close = true;
-          else if (t === 'keep-alive') {
+    // Only a few names matter here; their lengths pick the candidates without lower-casing anything.
+    let d = 0;
+    switch (name.length) {
+      case 4:
+        if (eqi(name, 'date')) hasDate = true;
+        break;
+      case 7:
+        if (eqi(name, 'trailer') || eqi(name, 'upgrade')) d = 1;
+        break;
+      case 10:
+        if (eqi(name, 'keep-alive')) d = 1;
+        else if (eqi(name, 'connection')) {
+          d = 1;
+          if (eqi(value, 'keep-alive')) {
             if (!http11) close = false;
-          } else (connectionTokens ??= []).push(t);
+          } else if (eqi(value, 'close')) close = true;
+          else {
+            for (const t of tokens(value)) {
+              if (t === 'close') close = true;
+              else if (t === 'keep-alive') {
+                if (!http11) close = false;
+              } else (connectionTokens ??= []).push(t);
+            }
+          }
         }
-      }
+        break;
+      case 14:
+        if (eqi(name, 'content-length')) {
+          if (value.length === 0 || value.length > 15) throw bad('invalid Content-Length');
+          for (let k = 0; k < value.length; k++) {
+            const c = value.charCodeAt(k);
+            if (c < 0x30 || c > 0x39) throw bad('invalid Content-Length');
+          }
+          const n = Number(value);
+          if (contentLength >= 0) {
+            if (n !== contentLength) throw bad('conflicting Content-Length fields');
+            d = 1;
+          }
+          contentLength = n;
+        }
+        break;
+      case 16:
+        if (eqi(name, 'proxy-connection')) d = 1;
+        break;
+      case 17:
+        if (eqi(name, 'transfer-encoding')) {
+          // Only plain `chunked`: any other coding would be lost when the body is re-framed.
+          if (transferEncoding || !eqi(value, 'chunked')) throw bad(`unsupported Transfer-Encoding "${value}"`);
+          transferEncoding = true;
+          chunked = true;
+          d = 1;
+        }
+        break;
+      default:
+        break;
     }
+    drop.push(d);
     pos = end + 2;
   }
   if (transferEncoding && contentLength >= 0) throw bad('both Transfer-Encoding and Content-Length');
@@ -176,6 +223,8 @@ export function parseResponseHead(text: string, headRequest: boolean): ResponseH
     contentLength: framing === 'length' ? contentLength : -1,
     keepAlive: !close && framing !== 'close',
     connectionTokens,
+    drop,
+    hasDate,
   };
 }
 

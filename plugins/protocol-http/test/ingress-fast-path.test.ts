@@ -1,0 +1,444 @@
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import fc from 'fast-check';
+import pino from 'pino';
+import { ErrorCodes, TfgwError, TfgwNode, type GatewayApi, type Route, type VisitorInfo } from '@tfgw/core';
+import { HttpIngress } from '../src/ingress';
+import { resolveHttpOptions, type ProtocolHttpOptions } from '../src/options';
+import { HttpUpgradeRegistry } from '../src/upgrade';
+
+/**
+ * The whole ingress in one process: a real TfgwNode (hooks), a stand-in gateway whose routes'
+ * streams are TCP connections to a local service, and raw visitors writing bytes, so the
+ * fast path (and its hand-over to Node's server) is what answers.
+ */
+
+interface Service {
+  port: number;
+  /** Request heads as received. */
+  heads: string[];
+  /** Bodies as received (by Content-Length). */
+  bodies: string[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+/** A raw service: answers each request with `answer(head, body)` (default: a small body naming the path). */
+async function service(answer?: (head: string, body: string, socket: net.Socket) => string | undefined): Promise<Service> {
+  const sockets = new Set<net.Socket>();
+  const svc: Service = { port: 0, heads: [], bodies: [], connections: 0, close: async () => undefined };
+  const server = net.createServer((socket) => {
+    svc.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString('latin1');
+        const te = /\r\ntransfer-encoding: chunked/i.test(head);
+        let body = '';
+        let used = end + 4;
+        if (te) {
+          // Small test bodies: read chunks until the last one.
+          let at = end + 4;
+          for (;;) {
+            const nl = buf.indexOf('\r\n', at);
+            if (nl < 0) return;
+            const size = parseInt(buf.subarray(at, nl).toString(), 16);
+            if (buf.length < nl + 2 + size + 2) return;
+            if (size === 0) {
+              used = nl + 4;
+              break;
+            }
+            body += buf.subarray(nl + 2, nl + 2 + size).toString();
+            at = nl + 2 + size + 2;
+          }
+        } else {
+          const len = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          if (buf.length < end + 4 + len) return;
+          body = buf.subarray(end + 4, end + 4 + len).toString();
+          used = end + 4 + len;
+        }
+        buf = buf.subarray(used);
+        svc.heads.push(head);
+        svc.bodies.push(body);
+        const path = head.split(' ')[1];
+        const text = answer ? answer(head, body, socket) : `path ${path}${body ? ` body ${body}` : ''}`;
+        if (text !== undefined) socket.write(text.startsWith('HTTP/') ? text : `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  svc.port = (server.address() as net.AddressInfo).port;
+  svc.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  };
+  return svc;
+}
+
+interface Setup {
+  node: TfgwNode;
+  ingress: HttpIngress;
+  svc: Service;
+  logs: Array<Record<string, unknown>>;
+  /** Hostnames that route to the service (`www.demo.test`, `auth.demo.test` with basic auth, `down.demo.test` unreachable). */
+  routes: Map<string, Route>;
+}
+
+async function setup(opts: ProtocolHttpOptions = {}, answer?: Parameters<typeof service>[0]): Promise<Setup> {
+  const svc = await service(answer);
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const node = new TfgwNode({ logger: pino({ level: 'info' }, sink) });
+  const routes = new Map<string, Route>();
+  const mk = (hostname: string, options: Record<string, unknown>, connect: () => Promise<net.Socket>): Route =>
+    ({ id: `http:${hostname}`, agent: 'demo', service: hostname.split('.')[0], protocol: 'http', hostname, owner: 't', options, enabled: true, stats: { visitors: 0, visitorsTotal: 0, bytesIn: 0, bytesOut: 0 }, online: true, connect }) as unknown as Route;
+  const toService = async () => net.connect(svc.port, '127.0.0.1');
+  routes.set('www.demo.test', mk('www.demo.test', {}, toService));
+  routes.set('auth.demo.test', mk('auth.demo.test', { basicAuth: 'alice:s3cret' }, toService));
+  routes.set('rw.demo.test', mk('rw.demo.test', { requestHeaders: { 'x-added': 'yes', 'user-agent': null }, responseHeaders: { 'x-served-by': 'tfgw', 'content-type': null } }, toService));
+  routes.set(
+    'down.demo.test',
+    mk('down.demo.test', {}, async () => {
+      throw new TfgwError(ErrorCodes.SERVICE_UNREACHABLE, 'connect ECONNREFUSED');
+    }),
+  );
+  const gateway = {
+    hookTimeoutMs: 1000,
+    routeForHost: (h: string) => routes.get(h),
+    // Like the gateway's: a failing hook refuses (fail-closed).
+    admitVisitor: async (v: VisitorInfo) => node.hooks.visitor.promise(v).catch((e: Error) => ({ code: 'TFGW_ERR_HOOK', message: e.message })),
+    recordStream: () => undefined,
+  } as unknown as GatewayApi;
+  const ingress = new HttpIngress(node, gateway, resolveHttpOptions({ listen: '127.0.0.1:0', ...opts }), new HttpUpgradeRegistry());
+  await ingress.start();
+  return { node, ingress, svc, logs, routes };
+}
+
+/** Writes raw bytes (in pieces, with pauses between them) and collects everything until the connection closes or `until` matches. */
+async function exchange(port: number, pieces: Array<string | Buffer>, until?: (text: string) => boolean, opts: { endAfter?: boolean } = {}): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let text = '';
+  const done = new Promise<void>((resolve) => {
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (until?.(text)) resolve();
+    });
+    socket.on('close', () => resolve());
+    socket.on('error', () => resolve());
+  });
+  for (const p of pieces) {
+    socket.write(p);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (opts.endAfter) socket.end();
+  await done;
+  socket.destroy();
+  return text;
+}
+
+/** Splits raw visitor-side output into responses (Content-Length or chunked bodies). */
+function responses(text: string): Array<{ status: number; headers: Record<string, string>; body: string }> {
+  const out: Array<{ status: number; headers: Record<string, string>; body: string }> = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const lines = rest.slice(0, end).split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const l of lines.slice(1)) {
+      const i = l.indexOf(':');
+      headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+    }
+    let body = '';
+    let at = end + 4;
+    if (headers['transfer-encoding'] === 'chunked') {
+      for (;;) {
+        const nl = rest.indexOf('\r\n', at);
+        const size = parseInt(rest.slice(at, nl), 16);
+        if (size === 0) {
+          at = nl + 4;
+          break;
+        }
+        body += rest.slice(nl + 2, nl + 2 + size);
+        at = nl + 2 + size + 2;
+      }
+    } else {
+      const len = Number(headers['content-length'] ?? 0);
+      body = rest.slice(at, at + len);
+      at += len;
+    }
+    out.push({ status: Number(lines[0].split(' ')[1]), headers, body });
+    rest = rest.slice(at);
+  }
+  return out;
+}
+
+const GET = (path: string, host = 'www.demo.test', extra = '') => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: Raw-Test\r\n${extra}\r\n`;
+
+describe('HttpIngress fast path', () => {
+  let s: Setup;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  async function start(opts: ProtocolHttpOptions = {}, answer?: Parameters<typeof service>[0]): Promise<Setup> {
+    const cur = await setup(opts, answer);
+    s = cur;
+    cleanups.push(() => cur.svc.close(), () => cur.ingress.close());
+    return cur;
+  }
+
+  test('keep-alive GETs are forwarded with the visitor fields as sent, plus forwarding fields; hop-by-hop dropped', async () => {
+    await start();
+    const text = await exchange(s.ingress.port, [GET('/a', 'www.demo.test', 'X-Forwarded-For: 6.6.6.6\r\nKeep-Alive: 300\r\nConnection: keep-alive\r\n'), GET('/b')], (t) => responses(t).length === 2);
+    const r = responses(text);
+    expect(r.map((x) => [x.status, x.body])).toEqual([
+      [200, 'path /a'],
+      [200, 'path /b'],
+    ]);
+    expect(r[0].headers.date).toBeDefined();
+    const head = s.svc.heads[0];
+    // Field names keep the visitor's spelling: Node's path would have lower-cased them.
+    expect(head).toContain('\r\nUser-Agent: Raw-Test');
+    expect(head).toContain('\r\nx-forwarded-for: 127.0.0.1');
+    expect(head).not.toContain('6.6.6.6');
+    expect(head).not.toMatch(/keep-alive/i);
+    expect(head).toContain('\r\nforwarded: for=127.0.0.1;host=www.demo.test;proto=http');
+    expect(s.svc.connections).toBe(1);
+    expect(s.logs.filter((l) => l.msg === 'http request').map((l) => [l.path, l.status])).toEqual([
+      ['/a', 200],
+      ['/b', 200],
+    ]);
+  });
+
+  test('pipelined requests in one write are answered in order', async () => {
+    await start();
+    const text = await exchange(s.ingress.port, [GET('/1') + GET('/2') + GET('/3')], (t) => responses(t).length === 3);
+    expect(responses(text).map((x) => x.body)).toEqual(['path /1', 'path /2', 'path /3']);
+  });
+
+  test('a request the fast path does not serve hands the connection to Node, which serves the rest of it', async () => {
+    await start();
+    const post = 'POST /up HTTP/1.1\r\nHost: www.demo.test\r\nContent-Length: 5\r\n\r\nhello';
+    const chunked = 'POST /ch HTTP/1.1\r\nHost: www.demo.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+    const text = await exchange(s.ingress.port, [GET('/fast'), post, GET('/after'), chunked], (t) => responses(t).length === 4);
+    const r = responses(text);
+    expect(r.map((x) => [x.status, x.body])).toEqual([
+      [200, 'path /fast'],
+      [200, 'path /up body hello'],
+      [200, 'path /after'],
+      [200, 'path /ch body abc'],
+    ]);
+    // Node's path: lower-cased names, and Node's keep-alive fields on the answer.
+    expect(s.svc.heads.find((h) => h.startsWith('GET /after '))).toContain('\r\nuser-agent: Raw-Test');
+    expect(r[2].headers.connection).toBe('keep-alive');
+  });
+
+  test('a head split over several reads goes to Node and is served', async () => {
+    await start();
+    const req = GET('/split');
+    const text = await exchange(s.ingress.port, [req.slice(0, 10), req.slice(10, 30), req.slice(30)], (t) => responses(t).length === 1);
+    expect(responses(text)[0].body).toBe('path /split');
+  });
+
+  test('pages: unknown host 404 and bad host 400 (from Node), unreachable service 502 (fast path, HEAD without body)', async () => {
+    await start();
+    const text = await exchange(s.ingress.port, [GET('/', 'nobody.demo.test')], (t) => responses(t).length === 1);
+    expect(responses(text)[0]).toMatchObject({ status: 404, headers: { 'x-tfgw-error': 'TFGW_ERR_NO_TUNNEL' } });
+    const bad = await exchange(s.ingress.port, [GET('/', 'bad host!')], (t) => responses(t).length === 1);
+    expect(responses(bad)[0].status).toBe(400);
+    const down = await exchange(s.ingress.port, [GET('/', 'down.demo.test', 'Accept: text/html\r\n'), `HEAD / HTTP/1.1\r\nHost: down.demo.test\r\n\r\n`], (t) => t.split('HTTP/1.1 502').length === 3);
+    const [html, head] = responses(down.slice(0, down.lastIndexOf('HTTP/1.1 502')));
+    expect(html).toMatchObject({ status: 502, headers: { 'x-tfgw-error': 'TFGW_ERR_SERVICE_UNREACHABLE', 'content-type': 'text/html; charset=utf-8' } });
+    expect(html.body).toMatch(/cannot reach the service/);
+    expect(head).toBeUndefined();
+    const headOnly = down.slice(down.lastIndexOf('HTTP/1.1 502'));
+    expect(headOnly.endsWith('\r\n\r\n')).toBe(true);
+    expect(s.logs.some((l) => l.msg === 'http request' && l.code === 'TFGW_ERR_SERVICE_UNREACHABLE' && l.status === 502)).toBe(true);
+  });
+
+  test('Connection: close is honoured: the answer says so and the connection ends; later bytes are ignored', async () => {
+    await start();
+    const text = await exchange(s.ingress.port, [GET('/last', 'www.demo.test', 'Connection: close\r\n') + GET('/ignored')]);
+    const r = responses(text);
+    expect(r).toHaveLength(1);
+    expect(r[0].headers.connection).toBe('close');
+    expect(s.svc.heads.map((h) => h.split(' ')[1])).toEqual(['/last']);
+  });
+
+  test('a visitor that half-closes after its request still gets the answer', async () => {
+    await start();
+    const text = await exchange(s.ingress.port, [GET('/half')], undefined, { endAfter: true });
+    expect(responses(text)[0].body).toBe('path /half');
+  });
+
+  test('basic auth: right credentials on the fast path (Authorization not passed on), wrong ones get 401 from Node', async () => {
+    await start();
+    const ok = await exchange(s.ingress.port, [GET('/in', 'auth.demo.test', `Authorization: Basic ${Buffer.from('alice:s3cret').toString('base64')}\r\n`)], (t) => responses(t).length === 1);
+    expect(responses(ok)[0].body).toBe('path /in');
+    expect(s.svc.heads[0]).not.toMatch(/authorization/i);
+    const no = await exchange(s.ingress.port, [GET('/in', 'auth.demo.test', 'Authorization: Basic bm86bm8=\r\n')], (t) => responses(t).length === 1);
+    expect(responses(no)[0]).toMatchObject({ status: 401, headers: { 'x-tfgw-error': 'TFGW_ERR_UNAUTHORIZED' } });
+  });
+
+  test('route header changes apply on the fast path both ways', async () => {
+    await start();
+    const text = await exchange(s.ingress.port, [GET('/rw', 'rw.demo.test')], (t) => responses(t).length === 1);
+    const r = responses(text)[0];
+    expect(r.headers['x-served-by']).toBe('tfgw');
+    expect(r.headers['content-type']).toBeUndefined();
+    expect(s.svc.heads[0]).toContain('\r\nx-added: yes');
+    expect(s.svc.heads[0]).not.toMatch(/user-agent/i);
+  });
+
+  test('the visitor hook refuses on the fast path: sync taps inline, async taps through the gateway, a throwing tap fails closed', async () => {
+    await start();
+    s.node.hooks.visitor.tap('t-sync', (v) => (v.hostname === 'www.demo.test' ? { code: 'TFGW_ERR_VISITOR_REJECTED', message: 'no' } : undefined));
+    const rejected: string[] = [];
+    s.node.hooks.rejected.tap('t', (hook, r) => rejected.push(`${hook} ${r.code}`));
+    const sync = await exchange(s.ingress.port, [GET('/')], (t) => responses(t).length === 1);
+    expect(responses(sync)[0]).toMatchObject({ status: 403, headers: { 'x-tfgw-error': 'TFGW_ERR_VISITOR_REJECTED' } });
+    expect(rejected).toEqual(['visitor TFGW_ERR_VISITOR_REJECTED']);
+    expect(s.logs.some((l) => l.msg === 'http request' && l.status === 403 && l.code === 'TFGW_ERR_VISITOR_REJECTED')).toBe(true);
+    s.node.hooks.visitor.tapPromise('t-async', async (v) => (v.hostname === 'rw.demo.test' ? { code: 'TFGW_ERR_VISITOR_REJECTED', message: 'no' } : undefined));
+    const asyncText = await exchange(s.ingress.port, [GET('/', 'rw.demo.test') + GET('/p', 'auth.demo.test', `Authorization: Basic ${Buffer.from('alice:s3cret').toString('base64')}\r\n`)], (t) => responses(t).length === 2);
+    expect(responses(asyncText).map((r) => r.status)).toEqual([403, 200]);
+    const s2 = await start();
+    s2.node.hooks.visitor.tap('t-throw', () => {
+      throw new Error('broken tap');
+    });
+    const thrown = await exchange(s2.ingress.port, [GET('/')], (t) => responses(t).length === 1);
+    expect(responses(thrown)[0]).toMatchObject({ status: 403, headers: { 'x-tfgw-error': 'TFGW_ERR_HOOK' } });
+  });
+
+  test('an httpRequest tap sends every request through Node (taps get req and res)', async () => {
+    await start();
+    s.node.hooks.httpRequest.tapPromise('t', async (req) => {
+      req.headers['x-hook'] = 'seen';
+      return undefined;
+    });
+    const text = await exchange(s.ingress.port, [GET('/h')], (t) => responses(t).length === 1);
+    expect(responses(text)[0].body).toBe('path /h');
+    expect(s.svc.heads[0]).toContain('\r\nx-hook: seen');
+  });
+
+  test('chunked and close-delimited answers go to the visitor chunked; the connection stays usable', async () => {
+    await start({}, (head, _b, socket) => {
+      if (head.includes(' /chunked ')) return 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n';
+      if (head.includes(' /close ')) {
+        socket.end('HTTP/1.1 200 OK\r\n\r\nuntil close');
+        return undefined;
+      }
+      return 'plain';
+    });
+    const text = await exchange(s.ingress.port, [GET('/chunked') + GET('/close') + GET('/plain')], (t) => responses(t).length === 3);
+    const r = responses(text);
+    expect(r.map((x) => [x.headers['transfer-encoding'] ?? null, x.body])).toEqual([
+      ['chunked', 'hello'],
+      ['chunked', 'until close'],
+      [null, 'plain'],
+    ]);
+  });
+
+  test('stopping: idle fast connections are closed', async () => {
+    await start();
+    const socket = net.connect(s.ingress.port, '127.0.0.1');
+    socket.write(GET('/x'));
+    await once(socket, 'data');
+    const closed = once(socket, 'close');
+    await s.ingress.stopAccepting();
+    await closed;
+  });
+
+  test('an idle keep-alive connection is closed after keepAliveTimeoutMs', async () => {
+    await start({ keepAliveTimeoutMs: 50 });
+    const text = await exchange(s.ingress.port, [GET('/k')]);
+    expect(responses(text)[0].body).toBe('path /k');
+  });
+
+  test('property: any mix of fast, Node-bound and malformed requests gets well-formed answers and never a wrong body', async () => {
+    await start();
+    const kinds = fc.constantFrom('get', 'post', 'split', 'unknown', 'garbage', 'head');
+    await fc.assert(
+      fc.asyncProperty(fc.array(kinds, { minLength: 1, maxLength: 5 }), async (seq) => {
+        const pieces: string[] = [];
+        const expected: Array<[number, string]> = [];
+        let i = 0;
+        for (const k of seq) {
+          const p = `/r${i++}`;
+          if (k === 'get') {
+            pieces.push(GET(p));
+            expected.push([200, `path ${p}`]);
+          } else if (k === 'head') {
+            pieces.push(`HEAD ${p} HTTP/1.1\r\nHost: www.demo.test\r\n\r\n`);
+            expected.push([200, '']);
+          } else if (k === 'post') {
+            pieces.push(`POST ${p} HTTP/1.1\r\nHost: www.demo.test\r\nContent-Length: 2\r\n\r\nok`);
+            expected.push([200, `path ${p} body ok`]);
+          } else if (k === 'split') {
+            const g = GET(p);
+            pieces.push(g.slice(0, 7), g.slice(7));
+            expected.push([200, `path ${p}`]);
+          } else if (k === 'unknown') {
+            pieces.push(GET(p, 'nobody.demo.test'));
+            expected.push([404, '']);
+          } else {
+            pieces.push('GET / HTTP/1.1\r\nHost: www.demo.test\r\nBad Header\r\n\r\n');
+            expected.push([400, '']);
+            break; // Node closes the connection after a 400.
+          }
+        }
+        const text = await exchange(s.ingress.port, pieces, (t) => responses(t).length === expected.length);
+        const r = responses(text);
+        expect(r.map((x) => x.status)).toEqual(expected.map((e) => e[0]));
+        r.forEach((x, j) => {
+          if (expected[j][0] === 200 && expected[j][1] !== '') expect(x.body).toBe(expected[j][1]);
+        });
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('HttpIngress fast path with Node clients', () => {
+  test('Node\u2019s HTTP client with a keep-alive agent: many requests, one service connection', async () => {
+    const s = await setup();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          new Promise<string>((resolve, reject) => {
+            http
+              .get({ host: '127.0.0.1', port: s.ingress.port, path: `/n${i}`, headers: { host: 'www.demo.test' }, agent }, (res) => {
+                let b = '';
+                res.on('data', (d: Buffer) => (b += d.toString()));
+                res.on('end', () => resolve(b));
+              })
+              .on('error', reject);
+          }),
+        ),
+      );
+      expect(answers).toEqual(Array.from({ length: 40 }, (_, i) => `path /n${i}`));
+      expect(s.svc.connections).toBeLessThanOrEqual(4);
+    } finally {
+      agent.destroy();
+      await s.ingress.close();
+      await s.svc.close();
+    }
+  });
+});
