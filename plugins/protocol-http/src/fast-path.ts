@@ -66,6 +66,13 @@ export interface FastPathLimits {
   maxHeaderBytes: number;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** The keep-alive fields of every answer (see {@link keepAliveFields}). */
+  keepAliveFields: string;
+}
+
+/** The keep-alive fields for a keep-alive timeout, as Node's server writes them. */
+export function keepAliveFields(keepAliveTimeoutMs: number): string {
+  return keepAliveTimeoutMs > 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n` : 'Connection: keep-alive\r\n';
 }
 
 let dateSecond = -1;
@@ -127,7 +134,7 @@ class RawExchange extends TunnelExchange {
       this.chunkedOut = true;
       text += 'Transfer-Encoding: chunked\r\n';
     }
-    if (this.conn.closeAfter) text += 'Connection: close\r\n';
+    text += this.conn.closeAfter ? 'Connection: close\r\n' : this.conn.keepAliveFields;
     this.status = head.statusCode;
     this.pendingHead = `${text}\r\n`;
   }
@@ -210,6 +217,10 @@ export class FastConnection {
   private timeoutMs = 0;
   /** Close the connection after the current answer (the visitor asked, or the ingress is stopping). */
   closeAfter = false;
+  /** `Connection: keep-alive` and the `Keep-Alive: timeout=` hint Node's server sends too (clients close idle connections before the server does). */
+  get keepAliveFields(): string {
+    return this.limits.keepAliveFields;
+  }
   /** Per-connection caches for the forwarding headers (a keep-alive connection mostly asks for one host). */
   cache: { host?: string; forwarded?: string; xff?: string; proto?: string } = {};
 
@@ -348,7 +359,7 @@ export class FastConnection {
     let text = `HTTP/1.1 ${page.status} ${STATUS_CODES[page.status] ?? 'Error'}\r\ncontent-type: ${type}\r\ncontent-length: ${length}\r\ncache-control: no-store\r\n${ERROR_CODE_HEADER}: ${page.code}\r\n`;
     for (const [k, v] of Object.entries(page.headers ?? {})) text += `${k}: ${v}\r\n`;
     text += `date: ${httpDate()}\r\n`;
-    if (this.closeAfter) text += 'connection: close\r\n';
+    text += this.closeAfter ? 'Connection: close\r\n' : this.keepAliveFields;
     text += '\r\n';
     this.socket.write(headRequest ? text : text + body, 'utf8');
     log.bytesOut = headRequest ? 0 : length;

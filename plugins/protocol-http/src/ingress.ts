@@ -20,7 +20,7 @@ import {
 } from '@tfgw/core';
 import { checkBasicAuth } from './basic-auth';
 import { badHostPage, noTunnelPage, pageForError, sendPage, unauthorizedPage, upgradeUnsupportedPage, type ErrorPage } from './error-pages';
-import { FastConnection, type FastForward, type FastPathHost, type FastRequestLog } from './fast-path';
+import { FastConnection, keepAliveFields, type FastForward, type FastPathHost, type FastRequestLog } from './fast-path';
 import type { ExchangeOptions } from './exchange';
 import { forwardRequest } from './forward';
 import { plainAddress } from './forwarded';
@@ -181,7 +181,12 @@ export class HttpIngress {
     const nodeListener = server.listeners(event)[0] as ((socket: net.Socket) => void) | undefined;
     if (nodeListener) {
       server.removeListener(event, nodeListener);
-      const limits = { maxHeaderBytes: this.opts.maxHeaderBytes, headersTimeoutMs: this.opts.headersTimeoutMs, keepAliveTimeoutMs: this.opts.keepAliveTimeoutMs };
+      const limits = {
+        maxHeaderBytes: this.opts.maxHeaderBytes,
+        headersTimeoutMs: this.opts.headersTimeoutMs,
+        keepAliveTimeoutMs: this.opts.keepAliveTimeoutMs,
+        keepAliveFields: keepAliveFields(this.opts.keepAliveTimeoutMs),
+      };
       const host: FastPathHost = {
         admitFast: (head, conn) => this.admitFast(head, conn),
         pageFor: (err, log) => this.pageFor(err, log),

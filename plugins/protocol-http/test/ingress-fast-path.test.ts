@@ -1,5 +1,10 @@
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
@@ -212,6 +217,8 @@ describe('HttpIngress fast path', () => {
       [200, 'path /b'],
     ]);
     expect(r[0].headers.date).toBeDefined();
+    // The keep-alive hint Node's server sends too.
+    expect([r[0].headers.connection, r[0].headers['keep-alive']]).toEqual(['keep-alive', 'timeout=5']);
     const head = s.svc.heads[0];
     // Field names keep the visitor's spelling: Node's path would have lower-cased them.
     expect(head).toContain('\r\nUser-Agent: Raw-Test');
@@ -247,6 +254,38 @@ describe('HttpIngress fast path', () => {
     // Node's path: lower-cased names, and Node's keep-alive fields on the answer.
     expect(s.svc.heads.find((h) => h.startsWith('GET /after '))).toContain('\r\nuser-agent: Raw-Test');
     expect(r[2].headers.connection).toBe('keep-alive');
+  });
+
+  test('an oversized head goes to Node: 431; an Upgrade after fast requests on the same connection goes to Node: 501 without protocol-ws', async () => {
+    await start();
+    const big = await exchange(s.ingress.port, [GET('/big', 'www.demo.test', `X-Big: ${'a'.repeat(20000)}\r\n`)], (t) => t.includes('\r\n\r\n'));
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    const ws = 'GET /ws HTTP/1.1\r\nHost: www.demo.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    const text = await exchange(s.ingress.port, [GET('/one'), ws], (t) => responses(t).length === 2);
+    const r = responses(text);
+    expect(r.map((x) => x.status)).toEqual([200, 501]);
+    expect(r[1].headers['x-tfgw-error']).toBe('TFGW_ERR_UPGRADE_UNSUPPORTED');
+  });
+
+  test('HTTPS: the fast path serves TLS connections too, and hands them over to Node', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfgw-fast-tls-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-subj', '/CN=www.demo.test'], { stdio: 'ignore' });
+    await start({ https: { listen: '127.0.0.1:0', cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') } });
+    const port = s.logs.filter((l) => l.msg === 'HTTPS ingress listening').map((l) => Number(new URL(String(l.url)).port))[0];
+    const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    await once(socket, 'secureConnect');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.write(GET('/tls-fast'));
+    while (responses(text).length < 1) await new Promise((r) => setTimeout(r, 5));
+    socket.write('POST /tls-node HTTP/1.1\r\nHost: www.demo.test\r\nContent-Length: 2\r\n\r\nhi');
+    while (responses(text).length < 2) await new Promise((r) => setTimeout(r, 5));
+    socket.write(GET('/tls-after'));
+    while (responses(text).length < 3) await new Promise((r) => setTimeout(r, 5));
+    socket.destroy();
+    expect(responses(text).map((x) => x.body)).toEqual(['path /tls-fast', 'path /tls-node body hi', 'path /tls-after']);
+    expect(s.svc.heads[0]).toContain('\r\nx-forwarded-proto: https');
   });
 
   test('a head split over several reads goes to Node and is served', async () => {
