@@ -4,6 +4,7 @@
 // -t2 -c50` against the ingress and nginx alternately. Prints requests/s and CPU µs per
 // request of each process (from /proc, so a loaded machine shows in the rps, less in the µs).
 //   npx tsc -b && node plugins/protocol-http/scripts/perf-ingress.js [--reps 3] [--seconds 5] [--profile DIR] [--no-nginx]
+//     [--trace-gc] (count the gateway's scavenges, print its last GC lines) [--http-options JSON] (protocol-http options)
 // Needs wrk and nginx; the bench package must be built (its origin worker is reused).
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -24,6 +25,8 @@ const seconds = Number(opt('--seconds', 5));
 const profileDir = opt('--profile', undefined);
 const withNginx = !args.includes('--no-nginx');
 const connections = Number(opt('--connections', 50));
+const traceGc = args.includes('--trace-gc');
+const httpOptions = JSON.parse(opt('--http-options', '{}'));
 const TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const children = [];
 
@@ -54,8 +57,13 @@ function freePort() {
 function start(name, cmd, argv, opts = {}) {
   const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
   p.lines = [];
+  p.scavenges = 0;
   const keep = (d) => {
-    for (const l of d.toString().split('\n')) if (l) p.lines.push(l);
+    for (const l of d.toString().split('\n')) {
+      if (!l) continue;
+      if (l.includes(': Scavenge ')) p.scavenges++;
+      p.lines.push(l);
+    }
     if (p.lines.length > 200) p.lines.splice(0, p.lines.length - 200);
   };
   p.stdout.on('data', keep);
@@ -119,10 +127,10 @@ async function main() {
     log: { level: 'warn' },
     gateway: { publicAddresses: ['127.0.0.1'], tokens: [{ token: 'perf-token', role: 'agent' }] },
     transports: [['tcp', { listen: `127.0.0.1:${control}` }]],
-    plugins: [['protocol-http', { listen: `127.0.0.1:${httpPort}` }]],
+    plugins: [['protocol-http', { listen: `127.0.0.1:${httpPort}`, ...httpOptions }]],
   };
   fs.writeFileSync(path.join(dir, 'tfgw.config.js'), `module.exports = ${JSON.stringify(config)};\n`);
-  const prof = (role) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${role}.cpuprofile`] : []);
+  const prof = (role) => [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${role}.cpuprofile`] : []), ...(traceGc && role === 'gateway' ? ['--trace-gc'] : [])];
   const gw = start('gateway', process.execPath, [...prof('gateway'), cli, '--config', path.join(dir, 'tfgw.config.js')], { cwd: dir });
   await waitPort(httpPort);
   await waitPort(control);
@@ -176,6 +184,10 @@ http { access_log off; client_body_temp_path ${d}/tmp/body; proxy_temp_path ${d}
         sysCosts[k] = (((sysOf(tree(pid)) - beforeSys[k]) / Math.max(1, o.total)) * 1e6).toFixed(1);
       }
       costs.wrk = ((wrkCpu / Math.max(1, o.total)) * 1e6).toFixed(1);
+      if (traceGc && which === 'tfgw') {
+        console.log(`gateway scavenges so far: ${gw.scavenges}; last GC lines:`);
+        for (const l of gw.lines.filter((x) => /: (Scavenge|Mark-Compact) /.test(x)).slice(-6)) console.log(`  ${l.replace(/^.*ms: /, '').replace(/ \(average.*/, '')}`);
+      }
       const row = { rep: r + 1, which, rps: Math.round(o.rps), p50: o.p50, usPerReq: costs, sysUsPerReq: sysCosts, errors: o.non2xx, ...(o.sock ? { sock: o.sock } : {}) };
       rows.push(row);
       console.log(JSON.stringify(row));

@@ -38,8 +38,7 @@ export abstract class TunnelExchange implements TunnelUser, ResponseSink {
   /** The whole request (head and body) went to the stream. */
   protected requestSent = false;
   private streamPaused = false;
-  /** When the service must have answered (performance.now()), 0 = no deadline. */
-  deadline = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   /**
    * @param opts pool and limits
@@ -74,6 +73,21 @@ export abstract class TunnelExchange implements TunnelUser, ResponseSink {
   }
   /** Called after each piece of the answer was handled (the fast path uncorks the visitor socket here). */
   protected afterFeed(): void {}
+  /**
+   * Starts the response timeout: {@link timedOut} is called unless {@link disarmTimeout}
+   * comes first. This default sets a timer per exchange; the fast path reuses one timer per
+   * connection instead (a timer per request, or any long-lived list of the exchanges in
+   * flight, makes V8's young-generation collections several times slower here).
+   */
+  protected armTimeout(ms: number): void {
+    this.timer = setTimeout(() => this.timedOut(), ms);
+    this.timer.unref();
+  }
+  /** Stops the response timeout (the head arrived, or the exchange is over). */
+  protected disarmTimeout(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 
   // ---- flow ----
 
@@ -84,7 +98,7 @@ export abstract class TunnelExchange implements TunnelUser, ResponseSink {
 
   /** Starts the exchange. */
   start(): void {
-    if (this.opts.responseTimeoutMs > 0) deadlines.add(this, this.opts.responseTimeoutMs);
+    if (this.opts.responseTimeoutMs > 0) this.armTimeout(this.opts.responseTimeoutMs);
     this.attempt();
   }
 
@@ -179,7 +193,7 @@ export abstract class TunnelExchange implements TunnelUser, ResponseSink {
   // ---- ResponseSink ----
 
   onHead(head: ResponseHead): void {
-    if (this.deadline !== 0) deadlines.delete(this);
+    this.disarmTimeout();
     this.head = head;
     try {
       this.deliverHead(head);
@@ -212,7 +226,7 @@ export abstract class TunnelExchange implements TunnelUser, ResponseSink {
 
   // ---- the end ----
 
-  /** @internal The service did not answer in time (called by the deadline sweep). */
+  /** The service did not answer in time. */
   timedOut(): void {
     if (this.settled || this.answered) return;
     this.reader?.abort();
@@ -229,52 +243,8 @@ export abstract class TunnelExchange implements TunnelUser, ResponseSink {
   private settle(error: TfgwError | undefined): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.deadline !== 0) deadlines.delete(this);
+    this.disarmTimeout();
     this.finished(error);
   }
 }
 
-/**
- * Response deadlines of all exchanges, checked by one sweep instead of a timer per request
- * (a timer set and cleared per request costs more than the rest of the bookkeeping). The
- * sweep runs every quarter of the shortest timeout in use (10 ms to 1 s), so an answer is
- * declared late at most a quarter of its timeout after its deadline.
- */
-class Deadlines {
-  private readonly pending = new Set<TunnelExchange>();
-  private timer: NodeJS.Timeout | undefined;
-  private tickMs = 0;
-
-  add(ex: TunnelExchange, timeoutMs: number): void {
-    ex.deadline = performance.now() + timeoutMs;
-    this.pending.add(ex);
-    const tick = Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4)));
-    if (this.timer === undefined || tick < this.tickMs) {
-      if (this.timer !== undefined) clearInterval(this.timer);
-      this.tickMs = tick;
-      this.timer = setInterval(() => this.sweep(), tick);
-      this.timer.unref();
-    }
-  }
-
-  delete(ex: TunnelExchange): void {
-    ex.deadline = 0;
-    this.pending.delete(ex);
-  }
-
-  private sweep(): void {
-    const now = performance.now();
-    for (const ex of this.pending) {
-      if (ex.deadline <= now) {
-        this.delete(ex);
-        ex.timedOut();
-      }
-    }
-    if (this.pending.size === 0 && this.timer !== undefined) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
-  }
-}
-
-const deadlines = new Deadlines();

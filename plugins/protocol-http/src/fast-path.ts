@@ -196,6 +196,14 @@ class RawExchange extends TunnelExchange {
     this.conn.socket.destroy();
   }
 
+  protected override armTimeout(ms: number): void {
+    this.conn.armResponseTimer(this, ms);
+  }
+
+  protected override disarmTimeout(): void {
+    this.conn.disarmResponseTimer(this);
+  }
+
   protected finished(error: TfgwError | undefined): void {
     this.conn.exchangeDone(this, this.fwd.log, error);
   }
@@ -215,6 +223,10 @@ export class FastConnection {
   private ended = false;
   private served = false;
   private timeoutMs = 0;
+  /** The response timer, one per connection, re-armed per request (see TunnelExchange.armTimeout). */
+  private responseTimer: NodeJS.Timeout | undefined;
+  private timedExchange: RawExchange | null = null;
+  private responseDeadline = 0;
   /** Close the connection after the current answer (the visitor asked, or the ingress is stopping). */
   closeAfter = false;
   /** `Connection: keep-alive` and the `Keep-Alive: timeout=` hint Node's server sends too (clients close idle connections before the server does). */
@@ -324,6 +336,34 @@ export class FastConnection {
     ex.start();
   }
 
+  /** @internal Starts the response timeout of `ex`. */
+  armResponseTimer(ex: RawExchange, ms: number): void {
+    this.timedExchange = ex;
+    this.responseDeadline = performance.now() + ms;
+    if (this.responseTimer === undefined) {
+      this.responseTimer = setTimeout(this.onResponseTimer, ms);
+      this.responseTimer.unref();
+    } else this.responseTimer.refresh();
+  }
+
+  /** @internal Stops it (the timer stays armed: when it fires it finds nothing to do). */
+  disarmResponseTimer(ex: RawExchange): void {
+    if (this.timedExchange === ex) this.timedExchange = null;
+  }
+
+  private readonly onResponseTimer = (): void => {
+    const ex = this.timedExchange;
+    if (ex === null) return;
+    const left = this.responseDeadline - performance.now();
+    if (left > 1) {
+      this.responseTimer = setTimeout(this.onResponseTimer, left);
+      this.responseTimer.unref();
+      return;
+    }
+    this.timedExchange = null;
+    ex.timedOut();
+  };
+
   /** @internal An exchange ended (answered, failed before its answer, or cut). */
   exchangeDone(ex: RawExchange, log: FastRequestLog, error: TfgwError | undefined): void {
     if (this.exchange !== ex) return;
@@ -366,6 +406,8 @@ export class FastConnection {
   }
 
   private handOver(bytes: Buffer): void {
+    if (this.responseTimer !== undefined) clearTimeout(this.responseTimer);
+    this.responseTimer = undefined;
     this.gone = true;
     this.buf = null;
     this.detach();
@@ -403,6 +445,8 @@ export class FastConnection {
   };
 
   private readonly onClose = (): void => {
+    if (this.responseTimer !== undefined) clearTimeout(this.responseTimer);
+    this.responseTimer = undefined;
     if (this.gone) return;
     this.gone = true;
     this.host.forget(this);
