@@ -59,6 +59,8 @@ export interface FastPathHost {
   handOver(socket: net.Socket, bytes: Buffer | null): void;
   /** The connection closed or was handed over. */
   forget(conn: FastConnection): void;
+  /** Something failed inside the fast path itself (a bug or a throwing tap): report it; the connection is closed. */
+  internalError(err: unknown): void;
 }
 
 /** Timing and size limits of the fast path (the ingress options). */
@@ -221,7 +223,6 @@ export class FastConnection {
   private paused = false;
   private gone = false;
   private ended = false;
-  private served = false;
   private timeoutMs = 0;
   /** The response timer, one per connection, re-armed per request (see TunnelExchange.armTimeout). */
   private responseTimer: NodeJS.Timeout | undefined;
@@ -275,8 +276,31 @@ export class FastConnection {
     this.process();
   };
 
-  /** Serves the buffered requests until one is in flight, the buffer is empty, or the connection went to Node. */
+  /** Serves the buffered requests until one is in flight, the buffer is empty, or the connection went to Node. Never throws. */
   private process(): void {
+    try {
+      this.serve();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** An unexpected failure: reported, and the connection is closed (never a throw out of an event handler). */
+  private fail(err: unknown): void {
+    this.host.internalError(err);
+    this.socket.destroy();
+  }
+
+  /** Logs a finished request (a throwing requestLog tap must not break the connection or the tunnel). */
+  private logDone(log: FastRequestLog, status: number): void {
+    try {
+      this.host.finishLog(log, status);
+    } catch (err) {
+      this.host.internalError(err);
+    }
+  }
+
+  private serve(): void {
     while (this.exchange === null && !this.waiting && !this.gone) {
       if (this.closeAfter) {
         // Nothing after a request that closes the connection is read.
@@ -309,12 +333,17 @@ export class FastConnection {
               this.socket.destroy();
               return;
             }
-            this.begin(head, v);
+            try {
+              this.begin(head, v);
+            } catch (err) {
+              this.fail(err);
+              return;
+            }
             this.next();
           },
-          () => {
+          (err: unknown) => {
             this.waiting = false;
-            this.socket.destroy();
+            this.fail(err);
           },
         );
         return;
@@ -324,10 +353,9 @@ export class FastConnection {
   }
 
   private begin(head: FastRequestHead, verdict: FastForward | { page: ErrorPage; log: FastRequestLog }): void {
-    this.served = true;
     if ('page' in verdict) {
       this.writePage(verdict.page, head.accept, head.method === 'HEAD', verdict.log);
-      this.host.finishLog(verdict.log, verdict.page.status);
+      this.logDone(verdict.log, verdict.page.status);
       // The loop in process() goes on with buffered requests (no recursion).
       return;
     }
@@ -375,7 +403,7 @@ export class FastConnection {
       status = page.status;
       this.writePage(page, ex.accept, ex.headRequest, log);
     }
-    this.host.finishLog(log, status);
+    this.logDone(log, status);
     this.next();
   }
 
@@ -412,8 +440,8 @@ export class FastConnection {
     this.buf = null;
     this.detach();
     this.host.forget(this);
-    // A connection the fast path has not served yet, half-closed already: nothing to hand over.
-    if (this.ended && !this.served) {
+    // Half-closed already: Node's server would abort this request too (it ends the connection on the visitor's end).
+    if (this.ended || this.socket.readableEnded) {
       this.socket.destroy();
       return;
     }

@@ -192,6 +192,11 @@ export class HttpIngress {
         pageFor: (err, log) => this.pageFor(err, log),
         finishLog: (log, status) => this.finishLog(log as RequestLog, status, log.bytesOut),
         forget: (conn) => this.fast.delete(conn),
+        internalError: (err) => {
+          const e = asTfgwError(err);
+          this.node.hooks.error.call(e, { source: 'plugin:protocol-http' });
+          this.log.error({ err: e.message, code: e.code }, 'request failed inside the ingress');
+        },
         handOver: (socket, bytes) => {
           socket.pause();
           if (bytes !== null && bytes.length > 0) socket.unshift(bytes);

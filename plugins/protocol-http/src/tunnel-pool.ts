@@ -81,7 +81,8 @@ export class PooledStream {
  */
 export class TunnelPool {
   private readonly idle: PooledStream[] = [];
-  private readonly busy = new Set<PooledStream>();
+  /** Every open stream, idle or in use (touched only when a stream opens or closes, not per request). */
+  private readonly all = new Set<PooledStream>();
   private pooling: boolean;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly sweepMs: number;
@@ -106,7 +107,6 @@ export class TunnelPool {
       if (!ps) return undefined;
       if (ps.dead) continue;
       ps.owner = user;
-      this.busy.add(ps);
       return ps;
     }
   }
@@ -116,14 +116,14 @@ export class TunnelPool {
     const stream = await this.route.connect(visitor);
     const ps = new PooledStream(stream, this);
     ps.owner = user;
-    this.busy.add(ps);
+    if (ps.dead) return ps;
+    this.all.add(ps);
     return ps;
   }
 
   /** An exchange is over and left the stream clean: keep it for the next one (or close it when the pool is full or stopped). */
   release(ps: PooledStream): void {
     ps.owner = null;
-    this.busy.delete(ps);
     if (ps.dead) return;
     if (!this.pooling || this.idle.length >= this.opts.maxIdleStreams) {
       ps.destroy();
@@ -140,7 +140,7 @@ export class TunnelPool {
 
   /** A stream is gone: drop it from the lists. */
   forget(ps: PooledStream): void {
-    this.busy.delete(ps);
+    this.all.delete(ps);
     const i = this.idle.indexOf(ps);
     if (i >= 0) this.idle.splice(i, 1);
   }
@@ -155,8 +155,8 @@ export class TunnelPool {
   /** Closes every stream, idle or in use (the route is gone). */
   destroy(): void {
     this.stopPooling();
-    for (const ps of [...this.busy]) ps.destroy();
-    this.busy.clear();
+    for (const ps of [...this.all]) ps.destroy();
+    this.all.clear();
   }
 
   /** Closes streams idle for (about) idleTimeoutMs: never later than that. */

@@ -365,6 +365,18 @@ describe('HttpIngress fast path', () => {
     expect(responses(thrown)[0]).toMatchObject({ status: 403, headers: { 'x-tfgw-error': 'TFGW_ERR_HOOK' } });
   });
 
+  test('a throwing requestLog tap is reported on the error hook; answers and the connection go on', async () => {
+    await start();
+    const errors: string[] = [];
+    s.node.hooks.error.tap('t', (e, ctx) => errors.push(`${ctx.source} ${e.message}`));
+    s.node.hooks.requestLog.tap('t', () => {
+      throw new Error('log tap broke');
+    });
+    const text = await exchange(s.ingress.port, [GET('/x1') + GET('/x2')], (t) => responses(t).length === 2);
+    expect(responses(text).map((r) => r.body)).toEqual(['path /x1', 'path /x2']);
+    expect(errors).toEqual(['plugin:protocol-http log tap broke', 'plugin:protocol-http log tap broke']);
+  });
+
   test('an httpRequest tap sends every request through Node (taps get req and res)', async () => {
     await start();
     s.node.hooks.httpRequest.tapPromise('t', async (req) => {
