@@ -466,6 +466,73 @@ describe('HttpIngress fast path', () => {
   });
 });
 
+describe('HttpIngress fast path under hostile input', () => {
+  test('fuzz: mutated, pipelined, split requests get well-formed answers or a closed connection; the service only sees well-formed heads', async () => {
+    const s = await setup();
+    try {
+      const valid = [GET('/a'), GET('/b', 'www.demo.test', 'Connection: close\r\n'), 'POST /p HTTP/1.1\r\nHost: www.demo.test\r\nContent-Length: 3\r\n\r\nabc', `HEAD /h HTTP/1.1\r\nHost: www.demo.test\r\n\r\n`, GET('/c', 'nobody.demo.test')];
+      const input = fc
+        .tuple(
+          fc.array(fc.constantFrom(...valid), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')), { maxLength: 3 }),
+          fc.array(fc.nat(400), { maxLength: 4 }),
+        )
+        .map(([reqs, muts, cuts]) => {
+          let b = Buffer.from(reqs.join(''), 'latin1');
+          for (const [at, byte, op] of muts) {
+            const i = at % (b.length + 1);
+            if (op === 'set' && i < b.length) b[i] = byte;
+            else if (op === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([byte]), b.subarray(i)]);
+            else if (op === 'delete' && i < b.length) b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
+          }
+          const points = [...new Set(cuts.map((c) => c % (b.length + 1)))].sort((x, y) => x - y);
+          const pieces: Buffer[] = [];
+          let at = 0;
+          for (const p of [...points, b.length]) {
+            pieces.push(b.subarray(at, p));
+            at = p;
+          }
+          return pieces.filter((p) => p.length > 0);
+        });
+      await fc.assert(
+        fc.asyncProperty(input, async (pieces) => {
+          const socket = net.connect(s.ingress.port, '127.0.0.1');
+          await once(socket, 'connect');
+          let out = Buffer.alloc(0);
+          socket.on('data', (d: Buffer) => (out = Buffer.concat([out, d])));
+          socket.on('error', () => undefined);
+          for (const p of pieces) {
+            socket.write(p);
+            await new Promise((r) => setImmediate(r));
+          }
+          // Whatever was sent, the answers so far must be well-formed; then the test closes.
+          await new Promise((r) => setTimeout(r, 30));
+          socket.destroy();
+          const text = out.toString('latin1');
+          if (text.length === 0) return;
+          // Every answer starts with a status line and a well-formed head (bodies here never contain "HTTP/1.1 ").
+          expect(text.startsWith('HTTP/1.1 ')).toBe(true);
+          for (let at = text.indexOf('HTTP/1.1 '); at >= 0; at = text.indexOf('HTTP/1.1 ', at + 1)) {
+            const end = text.indexOf('\r\n\r\n', at);
+            if (end < 0) break;
+            const lines = text.slice(at, end).split('\r\n');
+            expect(lines[0]).toMatch(/^HTTP\/1\.1 \d{3} [^\r\n]*$/);
+            for (const l of lines.slice(1)) expect(l).toMatch(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+: ?[^\r\n]*$/);
+          }
+        }),
+        { numRuns: 150 },
+      );
+      for (const h of s.svc.heads) {
+        expect(h).toMatch(/^[A-Z]+ \/\S* HTTP\/1\.1\r\n/);
+        for (const line of h.split('\r\n').slice(1)) expect(line).toMatch(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+: [^\r\n]*$/);
+      }
+    } finally {
+      await s.ingress.close();
+      await s.svc.close();
+    }
+  }, 120_000);
+});
+
 describe('HttpIngress fast path with Node clients', () => {
   test('Node\u2019s HTTP client with a keep-alive agent: many requests, one service connection', async () => {
     const s = await setup();
