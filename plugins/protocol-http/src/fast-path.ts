@@ -90,6 +90,12 @@ function httpDate(): string {
   return dateText;
 }
 
+/** `buf.latin1Write` (Node's own, skips `write`'s argument juggling) where it exists, else `write(…, 'latin1')`. */
+const latin1Write: (buf: Buffer, text: string, at: number) => number =
+  typeof (Buffer.prototype as { latin1Write?: unknown }).latin1Write === 'function'
+    ? (buf, text, at) => (buf as unknown as { latin1Write(t: string, o: number): number }).latin1Write(text, at)
+    : (buf, text, at) => buf.write(text, at, 'latin1');
+
 const LAST_CHUNK = '0\r\n\r\n';
 const CRLF = '\r\n';
 
@@ -152,10 +158,10 @@ class RawExchange extends TunnelExchange {
       const size = this.chunkedOut ? `${chunk.length.toString(16)}\r\n` : '';
       const tail = this.chunkedOut ? 2 : 0;
       const out = Buffer.allocUnsafe(head.length + size.length + chunk.length + tail);
-      let at = out.write(head, 0, 'latin1');
-      if (size.length > 0) at += out.write(size, at, 'latin1');
+      let at = latin1Write(out, head, 0);
+      if (size.length > 0) at += latin1Write(out, size, at);
       at += chunk.copy(out, at);
-      if (tail > 0) out.write(CRLF, at, 'latin1');
+      if (tail > 0) latin1Write(out, CRLF, at);
       ok = socket.write(out);
     } else {
       if (head !== null || this.chunkedOut) this.cork();
@@ -230,6 +236,9 @@ export class FastConnection {
   private responseDeadline = 0;
   /** Close the connection after the current answer (the visitor asked, or the ingress is stopping). */
   closeAfter = false;
+  /** The visitor's address and port (read once). */
+  readonly address: string;
+  readonly port: number;
   /** `Connection: keep-alive` and the `Keep-Alive: timeout=` hint Node's server sends too (clients close idle connections before the server does). */
   get keepAliveFields(): string {
     return this.limits.keepAliveFields;
@@ -243,6 +252,8 @@ export class FastConnection {
     private readonly host: FastPathHost,
     private readonly limits: FastPathLimits,
   ) {
+    this.address = socket.remoteAddress ?? '';
+    this.port = socket.remotePort ?? 0;
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);

@@ -389,29 +389,32 @@ export class HttpIngress {
     }
     const basicAuth = entry.options.basicAuth.length > 0;
     if (basicAuth && !checkBasicAuth(head.authorization, entry.options.basicAuth)) return undefined;
-    const socket = conn.socket;
-    const memo = conn.cache;
-    if (memo.xff === undefined) memo.xff = plainAddress(socket.remoteAddress ?? '');
-    const address = socket.remoteAddress ?? '';
+    const address = conn.address;
     const log: FastRequestLog = { started: performance.now(), method: head.method, host: host.hostname, path: head.target.length > 512 ? head.target.slice(0, 512) : head.target, visitor: address, bytesIn: 0, bytesOut: 0, route };
-    const visitor: VisitorInfo = { address, port: socket.remotePort ?? 0, protocol: 'http', route, hostname: host.hostname };
-    const go = (rejection: Rejection | undefined): FastForward | { page: ErrorPage; log: FastRequestLog } => {
-      if (rejection) {
-        const page = this.refused(rejection, visitor);
-        log.code = page.code;
-        return { page, log };
-      }
-      const text = fastRequestHead(head, { address: memo.xff!, proto: conn.proto, trust: this.opts.trustForwarded, dropAuthorization: basicAuth, changes: entry.options.requestHeaders }, memo);
-      return {
-        exchange: entry.exchange,
-        visitor,
-        requestHead: Buffer.from(text, 'latin1'),
-        responseChanges: entry.options.responseHeaders,
-        log,
-      };
-    };
+    const visitor: VisitorInfo = { address, port: conn.port, protocol: 'http', route, hostname: host.hostname };
     const verdict = this.visitorVerdict(visitor);
-    return verdict instanceof Promise ? verdict.then(go) : go(verdict);
+    if (verdict instanceof Promise) return verdict.then((rejection) => this.fastVerdict(head, conn, entry, basicAuth, visitor, log, rejection));
+    return this.fastVerdict(head, conn, entry, basicAuth, visitor, log, verdict);
+  }
+
+  private fastVerdict(
+    head: FastRequestHead,
+    conn: FastConnection,
+    entry: RouteEntry,
+    basicAuth: boolean,
+    visitor: VisitorInfo,
+    log: FastRequestLog,
+    rejection: Rejection | undefined,
+  ): FastForward | { page: ErrorPage; log: FastRequestLog } {
+    if (rejection) {
+      const page = this.refused(rejection, visitor);
+      log.code = page.code;
+      return { page, log };
+    }
+    const memo = conn.cache;
+    if (memo.xff === undefined) memo.xff = plainAddress(conn.address);
+    const text = fastRequestHead(head, { address: memo.xff, proto: conn.proto, trust: this.opts.trustForwarded, dropAuthorization: basicAuth, changes: entry.options.requestHeaders }, memo);
+    return { exchange: entry.exchange, visitor, requestHead: Buffer.from(text, 'latin1'), responseChanges: entry.options.responseHeaders, log };
   }
 
   /** For the fast path: the page for a request that failed before the service answered. */
