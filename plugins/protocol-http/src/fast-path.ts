@@ -4,7 +4,8 @@ import type { TfgwError, VisitorInfo } from '@tfgw/core';
 import { renderPage, ERROR_CODE_HEADER, type ErrorPage } from './error-pages';
 import { TunnelExchange, type ExchangeOptions } from './exchange';
 import { keepResponseField } from './forward';
-import { FieldKind, parseFastRequestHead, type FastRequestHead } from './request-parser';
+import type { ForwardedMemo } from './request-head';
+import { parseFastRequestHead, type FastRequestHead } from './request-parser';
 import type { HeaderChange } from './route-options';
 import type { ResponseHead } from './response-parser';
 
@@ -243,8 +244,8 @@ export class FastConnection {
   get keepAliveFields(): string {
     return this.limits.keepAliveFields;
   }
-  /** Per-connection caches for the forwarding headers (a keep-alive connection mostly asks for one host). */
-  cache: { host?: string; forwarded?: string; xff?: string; proto?: string } = {};
+  /** Per-connection memo for the forwarding headers (a keep-alive connection mostly asks for one host); `xff` is the visitor address as headers show it. */
+  readonly cache: ForwardedMemo & { xff: string | undefined } = { host: undefined, element: undefined, xff: undefined };
 
   constructor(
     readonly socket: net.Socket,
@@ -494,4 +495,3 @@ export class FastConnection {
   };
 }
 
-export { FieldKind };

@@ -92,8 +92,10 @@ export interface FastHeadFacts {
 
 /** Per-connection memo of the `Forwarded` element (same visitor, usually the same Host). */
 export interface ForwardedMemo {
-  host?: string;
-  element?: string;
+  /** The Host the element was made for. */
+  host: string | undefined;
+  /** The element. */
+  element: string | undefined;
 }
 
 /**
