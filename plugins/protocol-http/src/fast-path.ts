@@ -10,7 +10,8 @@ import type { HeaderChange } from './route-options';
 import type { ResponseHead } from './response-parser';
 
 /**
- * The ingress's fast path: plain bodiless HTTP/1.1 requests are read straight from the
+ * The ingress's fast path: plain HTTP/1.1 requests (no body, or a small one that arrived
+ * with its head) are read straight from the
  * visitor's socket ({@link parseFastRequestHead}), forwarded, and answered by writing the
  * response bytes to the socket, without Node's HTTP server objects (IncomingMessage,
  * ServerResponse, their events and timers), which cost about as much again as the rest of
@@ -51,7 +52,7 @@ export interface FastRequestLog {
 /** What the fast path needs from the ingress. */
 export interface FastPathHost {
   /** Routes and admits a request: a forward, a page to answer (e.g. the visitor hook refused), or undefined to hand the request to Node's server. May be async (a visitor hook with async taps). */
-  admitFast(head: FastRequestHead, conn: FastConnection): FastForward | { page: ErrorPage; log: FastRequestLog } | undefined | Promise<FastForward | { page: ErrorPage; log: FastRequestLog } | undefined>;
+  admitFast(head: FastRequestHead, body: Buffer | null, conn: FastConnection): FastForward | { page: ErrorPage; log: FastRequestLog } | undefined | Promise<FastForward | { page: ErrorPage; log: FastRequestLog } | undefined>;
   /** The page for an error that stopped a forwarded request before the service answered. */
   pageFor(err: TfgwError, log: FastRequestLog): ErrorPage;
   /** Logs one finished request and counts its bytes. */
@@ -122,8 +123,15 @@ class RawExchange extends TunnelExchange {
     method: string,
     /** The visitor's Accept, for an error page. */
     readonly accept: string | undefined,
+    /** A body went with the head (in `requestHead`): the request is never sent twice. */
+    withBody: boolean,
   ) {
-    super(fwd.exchange, fwd.visitor, fwd.requestHead, method, false);
+    super(fwd.exchange, fwd.visitor, fwd.requestHead, method, withBody);
+  }
+
+  /** The body left with the head, in one write. */
+  protected override sendBody(): void {
+    this.requestSent = true;
   }
 
   private cork(): void {
@@ -330,9 +338,13 @@ export class FastConnection {
       if (end < 0 || end + 4 > this.limits.maxHeaderBytes) return this.handOver(whole);
       const head = parseFastRequestHead(whole.toString('latin1', 0, end));
       if (head === undefined) return this.handOver(whole);
-      const verdict = this.host.admitFast(head, this);
+      // A body must have arrived whole with its head; a longer upload streams through Node's server.
+      const bodyEnd = end + 4 + head.contentLength;
+      if (bodyEnd > whole.length) return this.handOver(whole);
+      const body = head.contentLength > 0 ? whole.subarray(end + 4, bodyEnd) : null;
+      const verdict = this.host.admitFast(head, body, this);
       if (verdict === undefined) return this.handOver(whole);
-      this.buf = end + 4 === whole.length ? null : whole.subarray(end + 4);
+      this.buf = bodyEnd === whole.length ? null : whole.subarray(bodyEnd);
       if (head.close) this.closeAfter = true;
       if (verdict instanceof Promise) {
         this.waiting = true;
@@ -371,7 +383,7 @@ export class FastConnection {
       // The loop in process() goes on with buffered requests (no recursion).
       return;
     }
-    const ex = new RawExchange(this, verdict, head.method, head.accept);
+    const ex = new RawExchange(this, verdict, head.method, head.accept, head.contentLength > 0);
     this.exchange = ex;
     ex.start();
   }

@@ -188,7 +188,7 @@ export class HttpIngress {
         keepAliveFields: keepAliveFields(this.opts.keepAliveTimeoutMs),
       };
       const host: FastPathHost = {
-        admitFast: (head, conn) => this.admitFast(head, conn),
+        admitFast: (head, body, conn) => this.admitFast(head, body, conn),
         pageFor: (err, log) => this.pageFor(err, log),
         finishLog: (log, status) => this.finishLog(log as RequestLog, status, log.bytesOut),
         forget: (conn) => this.fast.delete(conn),
@@ -375,7 +375,7 @@ export class HttpIngress {
   }
 
   /** For the fast path: routes and admits a fast-path request; undefined hands it to Node's server (which answers 400, 401, 404, runs httpRequest taps...). */
-  admitFast(head: FastRequestHead, conn: FastConnection): FastForward | { page: ErrorPage; log: FastRequestLog } | undefined | Promise<FastForward | { page: ErrorPage; log: FastRequestLog } | undefined> {
+  admitFast(head: FastRequestHead, body: Buffer | null, conn: FastConnection): FastForward | { page: ErrorPage; log: FastRequestLog } | undefined | Promise<FastForward | { page: ErrorPage; log: FastRequestLog } | undefined> {
     if (this.stopping || this.node.hooks.httpRequest.taps.length > 0) return undefined;
     const host = this.parseHost(head.host);
     if (host === undefined) return undefined;
@@ -390,15 +390,16 @@ export class HttpIngress {
     const basicAuth = entry.options.basicAuth.length > 0;
     if (basicAuth && !checkBasicAuth(head.authorization, entry.options.basicAuth)) return undefined;
     const address = conn.address;
-    const log: FastRequestLog = { started: performance.now(), method: head.method, host: host.hostname, path: head.target.length > 512 ? head.target.slice(0, 512) : head.target, visitor: address, bytesIn: 0, bytesOut: 0, route };
+    const log: FastRequestLog = { started: performance.now(), method: head.method, host: host.hostname, path: head.target.length > 512 ? head.target.slice(0, 512) : head.target, visitor: address, bytesIn: body === null ? 0 : body.length, bytesOut: 0, route };
     const visitor: VisitorInfo = { address, port: conn.port, protocol: 'http', route, hostname: host.hostname };
     const verdict = this.visitorVerdict(visitor);
-    if (verdict instanceof Promise) return verdict.then((rejection) => this.fastVerdict(head, conn, entry, basicAuth, visitor, log, rejection));
-    return this.fastVerdict(head, conn, entry, basicAuth, visitor, log, verdict);
+    if (verdict instanceof Promise) return verdict.then((rejection) => this.fastVerdict(head, body, conn, entry, basicAuth, visitor, log, rejection));
+    return this.fastVerdict(head, body, conn, entry, basicAuth, visitor, log, verdict);
   }
 
   private fastVerdict(
     head: FastRequestHead,
+    body: Buffer | null,
     conn: FastConnection,
     entry: RouteEntry,
     basicAuth: boolean,
@@ -414,7 +415,15 @@ export class HttpIngress {
     const memo = conn.cache;
     if (memo.xff === undefined) memo.xff = plainAddress(conn.address);
     const text = fastRequestHead(head, { address: memo.xff, proto: conn.proto, trust: this.opts.trustForwarded, dropAuthorization: basicAuth, changes: entry.options.requestHeaders }, memo);
-    return { exchange: entry.exchange, visitor, requestHead: Buffer.from(text, 'latin1'), responseChanges: entry.options.responseHeaders, log };
+    let requestHead: Buffer;
+    if (body === null) requestHead = Buffer.from(text, 'latin1');
+    else {
+      // Head and body in one buffer, one write into the tunnel.
+      requestHead = Buffer.allocUnsafe(text.length + body.length);
+      requestHead.write(text, 0, 'latin1');
+      body.copy(requestHead, text.length);
+    }
+    return { exchange: entry.exchange, visitor, requestHead, responseChanges: entry.options.responseHeaders, log };
   }
 
   /** For the fast path: the page for a request that failed before the service answered. */

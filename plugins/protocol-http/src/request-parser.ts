@@ -1,7 +1,8 @@
 /**
  * The visitor-side parser of the ingress's fast path: a strict HTTP/1.1 request head
- * reader that accepts only plain, unambiguous, bodiless requests (the common case: `GET /x`
- * with ordinary fields) and says "not mine" for everything else. A request it declines is
+ * reader that accepts only plain, unambiguous requests (the common case: `GET /x` with
+ * ordinary fields, or a small `POST` with a Content-Length) and says "not mine" for
+ * everything else. A request it declines is
  * handed, bytes untouched, to Node's HTTP server, which is robust against hostile input
  * and answers every odd case (400, 431, 100-continue, uploads, upgrades, HTTP/1.0...). So
  * this parser never has to reject anything well: it only has to never accept something
@@ -32,6 +33,8 @@ export interface FastRequestHead {
   kinds: number[];
   /** The Host value. */
   host: string;
+  /** Body length (Content-Length), 0 when there is none. */
+  contentLength: number;
   /** The visitor asked to close the connection after this answer. */
   close: boolean;
   /** Accept (pages are HTML when it includes text/html). */
@@ -48,7 +51,10 @@ export interface FastRequestHead {
   forwarded: string | undefined;
 }
 
-/** Methods served by the fast path (with no body). CONNECT, TRACE and others go to Node. */
+/** Longest Content-Length value on the fast path: bodies up to 99 999 bytes (larger ones stream through Node's server). */
+const MAX_BODY_DIGITS = 5;
+
+/** Methods served by the fast path. CONNECT, TRACE and others go to Node. */
 const FAST_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 
 /** 1 for tchar (RFC 9110 §5.6.2). */
@@ -73,8 +79,9 @@ function join(prev: string | undefined, value: string): string {
 
 /**
  * Parses a request head (`text`: latin1, without the final empty line). Returns undefined
- * when the request is not for the fast path: not HTTP/1.1, not origin-form, a body or
- * `Transfer-Encoding`, `Upgrade`, `Expect`, a `Connection` option other than close /
+ * when the request is not for the fast path: not HTTP/1.1, not origin-form,
+ * `Transfer-Encoding`, a Content-Length that is not plain digits (or over 99 999, or given
+ * twice), `Upgrade`, `Expect`, a `Connection` option other than close /
  * keep-alive, no Host or several, more than `maxFields` fields, or anything outside the
  * strict grammar (obs-fold, whitespace before a colon, bare CR or LF, controls).
  */
@@ -102,7 +109,7 @@ export function parseFastRequestHead(text: string, maxFields = 100): FastRequest
   let xForwardedProto: string | undefined;
   let xForwardedHost: string | undefined;
   let forwarded: string | undefined;
-  let contentLength = false;
+  let contentLength = -1;
   let pos = eol < 0 ? text.length : eol + 2;
   while (pos < text.length) {
     if (kinds.length >= maxFields) return undefined;
@@ -132,11 +139,16 @@ export function parseFastRequestHead(text: string, maxFields = 100): FastRequest
           else if (token !== 'keep-alive' && token !== '') return undefined;
         }
         break;
-      case 'content-length':
-        // Only an explicit empty body; a body goes to Node.
-        if (contentLength || value !== '0') return undefined;
-        contentLength = true;
+      case 'content-length': {
+        // One field, plain digits, a small body (it must also have arrived whole to stay here).
+        if (contentLength >= 0 || value.length === 0 || value.length > MAX_BODY_DIGITS) return undefined;
+        for (let k = 0; k < value.length; k++) {
+          const c = value.charCodeAt(k);
+          if (c < 0x30 || c > 0x39) return undefined;
+        }
+        contentLength = Number(value);
         break;
+      }
       case 'transfer-encoding':
       case 'upgrade':
       case 'expect':
@@ -181,5 +193,5 @@ export function parseFastRequestHead(text: string, maxFields = 100): FastRequest
     pos = end + 2;
   }
   if (host === undefined) return undefined;
-  return { method, target, rawHeaders, kinds, host, close, accept, authorization, xForwardedFor, xForwardedProto, xForwardedHost, forwarded };
+  return { method, target, rawHeaders, kinds, host, contentLength: contentLength < 0 ? 0 : contentLength, close, accept, authorization, xForwardedFor, xForwardedProto, xForwardedHost, forwarded };
 }

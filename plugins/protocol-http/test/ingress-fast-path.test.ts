@@ -243,13 +243,13 @@ describe('HttpIngress fast path', () => {
     await start();
     const post = 'POST /up HTTP/1.1\r\nHost: www.demo.test\r\nContent-Length: 5\r\n\r\nhello';
     const chunked = 'POST /ch HTTP/1.1\r\nHost: www.demo.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
-    const text = await exchange(s.ingress.port, [GET('/fast'), post, GET('/after'), chunked], (t) => responses(t).length === 4);
+    const text = await exchange(s.ingress.port, [GET('/fast'), chunked, GET('/after'), post], (t) => responses(t).length === 4);
     const r = responses(text);
     expect(r.map((x) => [x.status, x.body])).toEqual([
       [200, 'path /fast'],
-      [200, 'path /up body hello'],
-      [200, 'path /after'],
       [200, 'path /ch body abc'],
+      [200, 'path /after'],
+      [200, 'path /up body hello'],
     ]);
     // Node's path: lower-cased names, and Node's keep-alive fields on the answer.
     expect(s.svc.heads.find((h) => h.startsWith('GET /after '))).toContain('\r\nuser-agent: Raw-Test');
@@ -286,6 +286,17 @@ describe('HttpIngress fast path', () => {
     socket.destroy();
     expect(responses(text).map((x) => x.body)).toEqual(['path /tls-fast', 'path /tls-node body hi', 'path /tls-after']);
     expect(s.svc.heads[0]).toContain('\r\nx-forwarded-proto: https');
+  });
+
+  test('a small body that arrives with its head stays on the fast path; one that comes later goes to Node', async () => {
+    await start();
+    const post = (p: string, body: string) => `POST ${p} HTTP/1.1\r\nHost: www.demo.test\r\nUser-Agent: Raw-Test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const one = post('/p1', '{"a":1}');
+    const text = await exchange(s.ingress.port, [one + post('/p2', '{"b":22}') + GET('/g'), one.slice(0, one.length - 3), one.slice(one.length - 3)], (t) => responses(t).length === 4);
+    expect(responses(text).map((x) => x.body)).toEqual(['path /p1 body {"a":1}', 'path /p2 body {"b":22}', 'path /g', 'path /p1 body {"a":1}']);
+    // The first three kept the visitor's spelling (fast path); the split one went through Node (lower-cased).
+    expect(s.svc.heads.map((h) => (h.includes('\r\nUser-Agent: ') ? 'fast' : 'node'))).toEqual(['fast', 'fast', 'fast', 'node']);
+    expect(s.logs.filter((l) => l.msg === 'http request').map((l) => l.bytesIn)).toEqual([7, 8, 0, 7]);
   });
 
   test('a head split over several reads goes to Node and is served', async () => {

@@ -138,7 +138,8 @@ describe('parseFastRequestHead', () => {
         const fast = parseFastRequestHead(text);
         if (fast === undefined) return;
         accepted++;
-        const node = nodeParse(Buffer.from(`${text}\r\n\r\n`, 'latin1'));
+        // With its body (Content-Length bytes): Node must end the message exactly there.
+        const node = nodeParse(Buffer.concat([Buffer.from(`${text}\r\n\r\n`, 'latin1'), Buffer.alloc(fast.contentLength, 0x61)]));
         expect(typeof node).toBe('object');
         const n = node as NodeView;
         expect([n.method, n.url, n.minor, n.upgrade, n.complete]).toEqual([fast.method, fast.target, 1, false, true]);
@@ -181,12 +182,22 @@ describe('parseFastRequestHead', () => {
     expect(h!.kinds).toEqual([FieldKind.PASS, FieldKind.HOP, FieldKind.FORWARDING, FieldKind.FORWARDING, FieldKind.AUTHORIZATION, FieldKind.PASS, FieldKind.HOP, FieldKind.PASS]);
   });
 
+  test('a small body: its length, from one plain Content-Length', () => {
+    expect(parseFastRequestHead('POST /api HTTP/1.1\r\nHost: a\r\nContent-Length: 99999')?.contentLength).toBe(99999);
+    expect(parseFastRequestHead('PUT /api HTTP/1.1\r\nHost: a\r\ncontent-length: 007')?.contentLength).toBe(7);
+    expect(parseFastRequestHead('GET / HTTP/1.1\r\nHost: a')?.contentLength).toBe(0);
+  });
+
   test('declines what Node must handle', () => {
     for (const text of [
       'GET / HTTP/1.0\r\nHost: a',
       'GET / HTTP/1.1',
       'GET / HTTP/1.1\r\nHost: a\r\nHost: b',
-      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x3',
       'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked',
       'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade',
       'PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue',
