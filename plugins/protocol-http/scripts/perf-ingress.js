@@ -5,6 +5,7 @@
 // request of each process (from /proc, so a loaded machine shows in the rps, less in the µs).
 //   npx tsc -b && node plugins/protocol-http/scripts/perf-ingress.js [--reps 3] [--seconds 5] [--profile DIR] [--no-nginx]
 //     [--trace-gc] (count the gateway's scavenges, print its last GC lines) [--http-options JSON] (protocol-http options)
+//     [--post BYTES] (POST requests with a body of that size instead of GETs)
 // Needs wrk and nginx; the bench package must be built (its origin worker is reused).
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -27,6 +28,8 @@ const withNginx = !args.includes('--no-nginx');
 const connections = Number(opt('--connections', 50));
 const traceGc = args.includes('--trace-gc');
 const httpOptions = JSON.parse(opt('--http-options', '{}'));
+const postBytes = Number(opt('--post', 0));
+let wrkScript;
 const TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const children = [];
 
@@ -100,7 +103,7 @@ function waitPort(port, ms = 20000) {
 }
 
 function wrk(url, host) {
-  const a = ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', ...(host ? ['-H', `Host: ${host}`] : []), url];
+  const a = ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', ...(wrkScript ? ['-s', wrkScript] : []), ...(host ? ['-H', `Host: ${host}`] : []), url];
   return new Promise((resolve) => {
     const p = spawn('wrk', a);
     let out = '';
@@ -118,6 +121,10 @@ function wrk(url, host) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfgw-perf-http-'));
+  if (postBytes > 0) {
+    wrkScript = path.join(dir, 'post.lua');
+    fs.writeFileSync(wrkScript, `wrk.method = "POST"\nwrk.body = string.rep("a", ${postBytes})\nwrk.headers["Content-Type"] = "application/json"\n`);
+  }
   const [originPort, control, httpPort, nginxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const origin = start('origin', process.execPath, [path.join(root, 'bench/dist/workers/http-origin.js'), String(originPort)]);
   await waitLine(origin, /^listening/);
