@@ -209,13 +209,28 @@ describe('forwardRequest over a TunnelPool', () => {
     expect(svc.connections).toBe(2);
   });
 
-  test('idle streams are closed after idleTimeoutMs; at most maxIdleStreams are kept', async () => {
-    const { svc, pool, ing } = await setup((s, head, n) => setTimeout(() => s.write(ok(`answer ${n}`)), 30), { idleTimeoutMs: 40, maxIdle: 2 });
+  test('idle streams beyond maxIdleStreams that are not reused are closed by the sweep; all idle ones after idleTimeoutMs', async () => {
+    const { svc, pool, ing } = await setup((s, head, n) => setTimeout(() => s.write(ok(`answer ${n}`)), 30), { idleTimeoutMs: 2000, maxIdle: 2 });
     const answers = await Promise.all([1, 2, 3, 4].map((i) => visit(ing.port, `/${i}`)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     expect(svc.connections).toBe(4);
+    // Released streams stay idle (a burst's streams are taken again at once under load) ...
+    expect(pool.idleCount).toBe(4);
+    // ... and the excess nobody reused goes at the next sweeps; then the rest when idleTimeoutMs is over.
+    while (pool.idleCount > 2) await new Promise((r) => setTimeout(r, 20));
     expect(pool.idleCount).toBe(2);
-    while (pool.idleCount > 0) await new Promise((r) => setTimeout(r, 10));
+    while (pool.idleCount > 0) await new Promise((r) => setTimeout(r, 20));
+  });
+
+  test('under more concurrency than maxIdleStreams, streams are reused, not closed and reopened', async () => {
+    const { svc, ing } = await setup((s, head, n) => setTimeout(() => s.write(ok(`answer ${n}`)), 5), { maxIdle: 2 });
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    cleanups.push(() => keepAlive.destroy());
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => visit(ing.port, `/${round}/${i}`, { agent: keepAlive })));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+    }
+    expect(svc.connections).toBe(8);
   });
 
   test('a reused stream the service closed is retried for a bodiless GET, not for a POST with a body', async () => {
