@@ -23,19 +23,26 @@ export interface SpliceResult {
  * keep thousands of these alive).
  */
 export function splice(a: Duplex, b: Duplex): Promise<SpliceResult> {
-  return new Promise((resolve) => {
-    const state: SpliceState = { result: { aToB: 0, bToA: 0 }, a, b, closed: 0, resolve };
-    const sa: Side = { state, peer: b, aToB: true, paused: false, closed: false };
-    const sb: Side = { state, peer: a, aToB: false, paused: false, closed: false };
-    (a as Spliced)[kSide] = sa;
-    (b as Spliced)[kSide] = sb;
-    for (const s of [a, b]) {
-      s.on('error', onError);
-      s.on('close', onClose);
-    }
-    start(a, sa);
-    start(b, sb);
-  });
+  return new Promise((resolve) => startSplice(a, b, resolve));
+}
+
+/**
+ * {@link splice} without a promise: `onClosed` (if any) gets the byte counts once both sides
+ * are closed. For callers that hold many idle connections and need nothing back, or only a
+ * callback: no promise, and no suspended async function waiting on one, per connection.
+ */
+export function startSplice(a: Duplex, b: Duplex, onClosed?: (result: SpliceResult) => void): void {
+  const state: SpliceState = { result: { aToB: 0, bToA: 0 }, a, b, closed: 0, onClosed };
+  const sa: Side = { state, peer: b, aToB: true, paused: false, closed: false };
+  const sb: Side = { state, peer: a, aToB: false, paused: false, closed: false };
+  (a as Spliced)[kSide] = sa;
+  (b as Spliced)[kSide] = sb;
+  a.on('error', onError);
+  a.on('close', onClose);
+  b.on('error', onError);
+  b.on('close', onClose);
+  start(a, sa);
+  start(b, sb);
 }
 
 const kSide = Symbol('tfgw.splice');
@@ -46,7 +53,8 @@ interface SpliceState {
   b: Duplex;
   /** Sides closed so far. */
   closed: number;
-  resolve: (r: SpliceResult) => void;
+  /** Called once both sides closed. */
+  onClosed: ((r: SpliceResult) => void) | undefined;
 }
 
 /** One stream of a splice: where its bytes go and whether we paused it. */
@@ -117,5 +125,5 @@ function onClose(this: Spliced): void {
   side.closed = true;
   // A side that closed without ending cleanly (reset) must take the other down too.
   if (!side.peer.destroyed && !(this.readableEnded && this.writableFinished)) side.peer.destroy();
-  if (++side.state.closed === 2) side.state.resolve(side.state.result);
+  if (++side.state.closed === 2) side.state.onClosed?.(side.state.result);
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import net from 'node:net';
-import { splice } from '@tfgw/core';
+import { splice, startSplice, type SpliceResult } from '@tfgw/core';
 import { pattern, sha256 } from './session/helpers';
 
 /** A connected pair of loopback sockets, both allowing half-open (as the tunnel's sockets do). */
@@ -87,5 +87,40 @@ describe('splice', () => {
     expect((await got).toString()).toBe('early');
     right.destroy();
     expect((await done).aToB).toBe(5);
+  });
+
+  it('startSplice calls back once with the byte counts when both sides closed, and without a callback still pipes', async () => {
+    const [left, l2] = await socketPair();
+    const [r1, right] = await socketPair();
+    for (const s of [left, l2, r1, right]) s.on('error', () => undefined);
+    const results: SpliceResult[] = [];
+    const closed = new Promise<void>((resolve) =>
+      startSplice(l2, r1, (r) => {
+        results.push(r);
+        resolve();
+      }),
+    );
+    const got = readAll(right);
+    const back = readAll(left);
+    left.end(pattern(70_000, 4));
+    expect((await got).length).toBe(70_000);
+    right.end();
+    expect((await back).length).toBe(0);
+    left.destroy();
+    right.destroy();
+    await closed;
+    expect(results).toEqual([{ aToB: 70_000, bToA: 0 }]);
+
+    const [x, x2] = await socketPair();
+    const [y1, y] = await socketPair();
+    for (const s of [x, x2, y1, y]) s.on('error', () => undefined);
+    startSplice(x2, y1);
+    const echoed = once(y, 'data');
+    x.write('ping');
+    expect(String((await echoed)[0])).toBe('ping');
+    const middleClosed = Promise.all([once(x2, 'close'), once(y1, 'close')]);
+    x.destroy();
+    y.destroy();
+    await middleClosed;
   });
 });

@@ -7,7 +7,7 @@ import { CORE_STAGE, type StreamContext } from '../hooks';
 import { parseHostPort } from '../match';
 import type { MuxedStream } from '../muxer';
 import type { RoleLifecycle, TfgwNode } from '../node';
-import { splice } from '../pipe';
+import { startSplice } from '../pipe';
 import { acceptStream, readStreamHeader, refuseStream } from '../protocol/data-stream';
 import type { RegisteredMessage } from '../protocol/messages';
 import type { StreamHeader } from '../session-info';
@@ -193,8 +193,9 @@ export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
     const target = this.resolveTarget(header);
     const socket = await this.dialTarget(target.host, target.port);
     acceptStream(stream);
-    // Not awaited here: the splice's promise is the result, without keeping this frame alive.
-    return splice(stream, socket).then(noop);
+    // The stream is handled once it is spliced: nothing waits for it to end, so an idle
+    // tunnelled connection keeps no promise or suspended hook call alive.
+    startSplice(stream, socket);
   }
 
   /**

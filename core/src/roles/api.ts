@@ -50,8 +50,12 @@ export interface GatewayApi {
   allocatePort(family: 'tcp' | 'udp', route: Route): number;
   /** Run the `visitor` hook (fail-closed, with timeout). Undefined = admitted. */
   admitVisitor(visitor: VisitorInfo): Promise<Rejection | undefined>;
-  /** Pipe a visitor connection and a data stream into each other, counting bytes on the route and firing `streamClose`. */
-  pipeVisitor(route: Route, visitor: Duplex, stream: MuxedStream): Promise<SpliceResult>;
+  /**
+   * Pipe a visitor connection and a data stream into each other, counting bytes on the route
+   * and firing `streamClose` once both are closed; `onClosed` then gets the byte counts.
+   * Returns at once: an idle visitor costs no promise or suspended function.
+   */
+  pipeVisitor(route: Route, visitor: Duplex, stream: MuxedStream, onClosed?: (result: SpliceResult) => void): void;
   /** Count bytes on a route for plugins that move data themselves (UDP, HTTP), and fire `streamClose`. */
   recordStream(route: Route, bytesIn: number, bytesOut: number): void;
   /** Largest stream header / control message, from limits.controlMessageBytes. */

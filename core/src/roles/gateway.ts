@@ -8,7 +8,7 @@ import { CORE_STAGE, callHook, isRejection, type Rejection } from '../hooks';
 import { anyGlob, cidrContains, parseCidr } from '../match';
 import type { MuxedSession, MuxedStream } from '../muxer';
 import type { TfgwNode, RoleLifecycle } from '../node';
-import { splice, type SpliceResult } from '../pipe';
+import { startSplice, type SpliceResult } from '../pipe';
 import { PortPool, portInRanges } from '../ports';
 import { ControlChannel } from '../protocol/control-channel';
 import { acceptStream, openDataStream, readStreamHeader, refuseStream } from '../protocol/data-stream';
@@ -522,8 +522,8 @@ export class Gateway implements GatewayApi, RoleLifecycle {
       return;
     }
     acceptStream(stream);
-    const res = await splice(stream, upstream);
-    this.node.hooks.streamClose.call({ protocol: header.protocol, bytesIn: res.aToB, bytesOut: res.bToA });
+    const protocol = header.protocol;
+    startSplice(stream, upstream, (res) => this.node.hooks.streamClose.call({ protocol, bytesIn: res.aToB, bytesOut: res.bToA }));
   }
 
   // ---- GatewayApi ----
@@ -675,10 +675,11 @@ export class Gateway implements GatewayApi, RoleLifecycle {
     return rejection;
   }
 
-  async pipeVisitor(route: Route, visitor: Duplex, stream: MuxedStream): Promise<SpliceResult> {
-    const res = await splice(visitor, stream);
-    this.recordStream(route, res.aToB, res.bToA);
-    return res;
+  pipeVisitor(route: Route, visitor: Duplex, stream: MuxedStream, onClosed?: (result: SpliceResult) => void): void {
+    startSplice(visitor, stream, (res) => {
+      this.recordStream(route, res.aToB, res.bToA);
+      onClosed?.(res);
+    });
   }
 
   recordStream(route: Route, bytesIn: number, bytesOut: number): void {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { ErrorCodes, TfgwError, acceptStream, splice, type AgentApi, type AgentServiceConfig, type Logger, type MuxedStream, type StreamHeader } from '@tfgw/core';
+import { ErrorCodes, TfgwError, acceptStream, startSplice, type AgentApi, type AgentServiceConfig, type Logger, type MuxedStream, type StreamHeader } from '@tfgw/core';
 import { parseIpPort } from './address';
 import { readProxyProtocol } from './options';
 import { encodeProxyHeader, type ProxyAddress } from './proxy-protocol';
@@ -68,7 +68,7 @@ function connect(host: string, port: number, agentName: string): Promise<net.Soc
  * the v1 / v2 header (source = the visitor from the stream header, destination = the
  * gateway's public address when the service's URL names an IP, else the service's own
  * address; v2 adds the SNI / Host as an AUTHORITY TLV), accepts the stream and splices.
- * Resolves once both sides are closed.
+ * Resolves once the splice has started (the stream is handled), not when it ends.
  */
 export async function dialWithProxyHeader(agent: AgentApi, stream: MuxedStream, header: StreamHeader, version: 1 | 2, key: string, log: Logger): Promise<true> {
   const target = agent.resolveTarget(header);
@@ -84,6 +84,6 @@ export async function dialWithProxyHeader(agent: AgentApi, stream: MuxedStream, 
   }
   socket.write(preamble);
   acceptStream(stream);
-  await splice(stream, socket);
+  startSplice(stream, socket);
   return true;
 }

@@ -58,5 +58,5 @@ export async function serveVisitor(ctx: VisitorContext, socket: net.Socket, rout
     stream.destroy();
     return;
   }
-  await ctx.gateway.pipeVisitor(route, socket, stream);
+  ctx.gateway.pipeVisitor(route, socket, stream);
 }
