@@ -24,7 +24,8 @@ export const scale: Scenario = {
   description:
     `${COUNT.toLocaleString('en-US')} concurrent idle visitor connections (200 connecting at a time) through one public TCP port to an echo server ` +
     '(bench/src/workers/scale.ts). After all are open, every connection sends one byte and must get its echo. RSS (VmRSS, including child processes) ' +
-    'of the relay side (tfgw gateway, sshd, Node relay) and of the far side (tfgw agent, ssh client) with all connections open, and the growth per connection. ' +
+    'of the relay side (tfgw gateway, sshd, Node relay) and of the far side (tfgw agent, ssh client) with all connections open, the growth per connection, ' +
+    'and the RSS each side adds per connection from 5 000 to 10 000 open connections (the cost of one more idle stream, without one-off growth). ' +
     'socat is left out: it would fork 10 000 processes.',
   tools: ['sshd', 'ssh', 'ssh-keygen'],
   freshPerRep: true,
@@ -39,6 +40,8 @@ export const scale: Scenario = {
         { key: 'gwMB', label: 'relay-side RSS (gateway), MB', better: 'lower' },
         { key: 'agentMB', label: 'far-side RSS (agent), MB', better: 'lower' },
         { key: 'kbPerConn', label: 'RSS growth per connection, KB', better: 'lower' },
+        { key: 'gwMarginalKB', label: 'relay side, added RSS per connection 5k -> 10k, KB', better: 'lower' },
+        { key: 'agentMarginalKB', label: 'far side, added RSS per connection 5k -> 10k, KB', better: 'lower' },
       ],
     },
   ],
@@ -61,6 +64,11 @@ export const scale: Scenario = {
     commands.push(`node bench/dist/workers/scale.js 127.0.0.1 <port> ${COUNT} 200`);
     const p = startProcess('scale', process.execPath, args, { fdLimit: FD_LIMIT, stdin: true });
     try {
+      const half = JSON.parse((await p.waitFor(/^half (.*)$/, 180_000))[1]) as { open: number };
+      // As below: let the far side finish dialing before memory is read.
+      await new Promise((r) => setTimeout(r, 1500));
+      const middle = rss(sys.procs);
+      p.child.stdin!.write('continue\n');
       const opened = JSON.parse((await p.waitFor(/^opened (.*)$/, 180_000))[1]) as { open: number; errors: number; firstError?: string; ms: number };
       if (opened.open === 0) throw new Error(`no connection opened: ${opened.firstError}`);
       // Let the far side finish dialing the target for the last connections.
@@ -79,6 +87,10 @@ export const scale: Scenario = {
         gwMB: after.gateway / 2 ** 20,
         agentMB: after.agent / 2 ** 20,
         kbPerConn: grow / 1024 / opened.open,
+        // What one more idle connection costs once the processes are warm: the first half
+        // also pays one-off growth (V8's young generation grows to its maximum, ~25 MB).
+        gwMarginalKB: (after.gateway - middle.gateway) / 1024 / (opened.open - half.open),
+        agentMarginalKB: (after.agent - middle.agent) / 1024 / (opened.open - half.open),
       };
     } finally {
       p.child.stdin!.end('close\n');

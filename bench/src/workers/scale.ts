@@ -1,6 +1,7 @@
 /**
- * Many idle connections: opens COUNT connections (at most CONCURRENCY connecting at once),
- * prints `opened {json}`, then on stdin `check` sends one byte on every connection and
+ * Many idle connections: opens COUNT connections (at most CONCURRENCY connecting at once);
+ * after the first half prints `half {json}` and waits for `continue` on stdin (so the caller
+ * can measure memory half-way), then prints `opened {json}`, then on stdin `check` sends one byte on every connection and
  * counts echoes (prints `checked {json}`); on stdin `close` (or end) exits.
  * Usage: node scale.js HOST PORT COUNT CONCURRENCY.
  */
@@ -39,17 +40,42 @@ function openOne(): Promise<void> {
   });
 }
 
-async function open(): Promise<void> {
-  const t0 = Date.now();
-  let next = 0;
+/** Opens connections until `upTo` have been started, CONCURRENCY at a time. */
+async function openUpTo(upTo: number, state: { next: number }): Promise<void> {
   const workers = Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      next++;
+    while (state.next < upTo) {
+      state.next++;
       await openOne();
     }
   });
   await Promise.all(workers);
-  console.log('opened ' + JSON.stringify({ open: sockets.length, errors, firstError, ms: Date.now() - t0 }));
+}
+
+async function open(): Promise<void> {
+  const state = { next: 0 };
+  let t0 = Date.now();
+  await openUpTo(Math.floor(count / 2), state);
+  const firstMs = Date.now() - t0;
+  console.log('half ' + JSON.stringify({ open: sockets.length, errors, firstError, ms: firstMs }));
+  await nextLine('continue');
+  t0 = Date.now();
+  await openUpTo(count, state);
+  console.log('opened ' + JSON.stringify({ open: sockets.length, errors, firstError, ms: firstMs + Date.now() - t0 }));
+}
+
+const lines = readline.createInterface({ input: process.stdin });
+const waiting = new Map<string, () => void>();
+lines.on('line', (l) => {
+  const cmd = l.trim();
+  waiting.get(cmd)?.();
+  if (cmd === 'check') void check();
+  if (cmd === 'close') process.exit(0);
+});
+process.stdin.on('end', () => process.exit(0));
+
+/** Resolves on the next stdin line `cmd`. */
+function nextLine(cmd: string): Promise<void> {
+  return new Promise((resolve) => waiting.set(cmd, resolve));
 }
 
 async function check(): Promise<void> {
@@ -74,10 +100,4 @@ async function check(): Promise<void> {
   console.log('checked ' + JSON.stringify({ ok, of: count, closedBefore, ms: Date.now() - t0 }));
 }
 
-void open().then(() => {
-  readline.createInterface({ input: process.stdin }).on('line', (l) => {
-    if (l.trim() === 'check') void check();
-    if (l.trim() === 'close') process.exit(0);
-  });
-  process.stdin.on('end', () => process.exit(0));
-});
+void open();

@@ -26,7 +26,7 @@ function nativeConfig(native) {
     handshakeTimeout: QUIC_DEFAULTS.handshakeTimeoutMs,
     maxIdleTimeout: QUIC_DEFAULTS.idleTimeoutMs,
     keepAliveInterval: QUIC_DEFAULTS.keepaliveMs,
-    maxConcurrentStreamLimit: QUIC_DEFAULTS.maxStreams,
+    maxConcurrentStreamLimit: QUIC_DEFAULTS.listenMaxStreams,
     maxStreamData: QUIC_DEFAULTS.streamWindow,
     maxConnectionData: QUIC_DEFAULTS.connectionWindow,
     receiveBufferSize: QUIC_DEFAULTS.socketBuffer,

@@ -17,10 +17,18 @@ export interface QuicOptions {
   idleTimeoutMs?: number;
   /** Time a dial may take to finish the QUIC handshake. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** Streams the peer may have open at once; more opens wait. @default 1024 */
+  /**
+   * Streams the peer may have open at once on one connection; its further opens wait. quinn
+   * allocates state for all of them when the connection starts (about 82 bytes each), so the
+   * default depends on the side: a listener has a connection per agent or client, a dialer
+   * has one connection that carries every visitor of its agent.
+   * @default 1024 on a listener, 16384 on a dialer
+   */
   maxStreams?: number;
   /** Local opens waiting for the peer's stream limit before open() throws TFGW_ERR_PENDING_LIMIT. @default 1024 */
   pendingOpens?: number;
+  /** Time a local open may wait for the peer's stream limit before the stream fails with TFGW_ERR_STREAM_LIMIT. @default 10000 */
+  openTimeoutMs?: number;
   /** Bytes the peer may send on one stream ahead of our reader. @default 4194304 */
   streamWindow?: number;
   /** Bytes the peer may send on all streams ahead of our readers. @default 16777216 */
@@ -45,10 +53,12 @@ export interface ResolvedQuicOptions {
   idleTimeoutMs: number;
   /** Handshake timeout. */
   handshakeTimeoutMs: number;
-  /** Peer's concurrent-stream limit. */
-  maxStreams: number;
+  /** Peer's concurrent-stream limit, if set; else the side's default ({@link maxStreamsFor}). */
+  maxStreams?: number;
   /** Pending-open limit. */
   pendingOpens: number;
+  /** Longest wait of an open for the peer's stream limit. */
+  openTimeoutMs: number;
   /** Stream receive window. */
   streamWindow: number;
   /** Connection receive window. */
@@ -62,14 +72,28 @@ export const QUIC_DEFAULTS = {
   keepaliveMs: 10_000,
   idleTimeoutMs: 30_000,
   handshakeTimeoutMs: 10_000,
-  maxStreams: 1024,
+  /** `maxStreams` of a listener: per connection, and a gateway has many connections. */
+  listenMaxStreams: 1024,
+  /** `maxStreams` of a dialer: its one connection carries every visitor of an agent. */
+  dialMaxStreams: 16384,
   pendingOpens: 1024,
+  openTimeoutMs: 10_000,
   streamWindow: 4 * 1024 * 1024,
   connectionWindow: 16 * 1024 * 1024,
   socketBuffer: 2 * 1024 * 1024,
 } as const;
 
 const U32 = 0xffff_ffff;
+/** Largest `maxStreams`: beyond it quinn's up-front per-connection state would exceed ~85 MB. */
+export const MAX_STREAMS = 1 << 20;
+
+/** Keys of {@link QUIC_DEFAULTS} that are options as they are. */
+type NumericKey = Exclude<keyof typeof QUIC_DEFAULTS, 'listenMaxStreams' | 'dialMaxStreams'>;
+
+/** The peer's concurrent-stream limit a listener or a dialer grants with these options. */
+export function maxStreamsFor(o: ResolvedQuicOptions, side: 'listen' | 'dial'): number {
+  return o.maxStreams ?? (side === 'listen' ? QUIC_DEFAULTS.listenMaxStreams : QUIC_DEFAULTS.dialMaxStreams);
+}
 
 /**
  * Validate options (unknown keys are ignored: config objects may carry keys of other
@@ -77,13 +101,10 @@ const U32 = 0xffff_ffff;
  */
 export function resolveQuicOptions(options: Record<string, unknown> = {}, base?: ResolvedQuicOptions): ResolvedQuicOptions {
   const o = options as QuicOptions & Record<string, unknown>;
-  const num = (key: keyof typeof QUIC_DEFAULTS, min: number, max = U32): number => {
+  const num = <K extends NumericKey>(key: K, min: number, max = U32): number => {
     const v = o[key];
     if (v === undefined) return base ? base[key] : QUIC_DEFAULTS[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw configError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    }
-    return v;
+    return checkInt(key, v, min, max);
   };
   const str = (key: 'dataDir' | 'fingerprint'): string | undefined => {
     const v = o[key];
@@ -103,8 +124,9 @@ export function resolveQuicOptions(options: Record<string, unknown> = {}, base?:
     keepaliveMs: num('keepaliveMs', 1),
     idleTimeoutMs: num('idleTimeoutMs', 1),
     handshakeTimeoutMs: num('handshakeTimeoutMs', 1),
-    maxStreams: num('maxStreams', 1),
+    maxStreams: o.maxStreams === undefined ? base?.maxStreams : checkInt('maxStreams', o.maxStreams, 1, MAX_STREAMS),
     pendingOpens: num('pendingOpens', 1),
+    openTimeoutMs: num('openTimeoutMs', 1),
     streamWindow: num('streamWindow', 1024),
     connectionWindow: num('connectionWindow', 1024),
     socketBuffer: num('socketBuffer', 1024),
@@ -113,6 +135,13 @@ export function resolveQuicOptions(options: Record<string, unknown> = {}, base?:
     throw configError('keepaliveMs', `must be below idleTimeoutMs (${resolved.idleTimeoutMs}), got ${resolved.keepaliveMs}`);
   }
   return resolved;
+}
+
+function checkInt(key: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw configError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
 }
 
 /** Parse `"host:port"` / `"[v6]:port"`; TFGW_ERR_CONFIG naming `path` otherwise. */

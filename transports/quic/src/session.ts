@@ -19,6 +19,8 @@ export interface QuicSessionInit {
   idleTimeoutMs: number;
   /** Local opens allowed to wait for the peer's stream limit. */
   pendingOpens: number;
+  /** Longest wait of one open for the peer's stream limit (then TFGW_ERR_STREAM_LIMIT). */
+  openTimeoutMs: number;
   /** Called once after the session closed (free the endpoint, forget the session). */
   onClosed?: () => void;
 }
@@ -74,8 +76,9 @@ export class QuicSession extends EventEmitter implements MuxedSession {
 
   /**
    * Open a data stream. It is usable at once; writes wait while the peer's concurrent-stream
-   * limit is reached. Throws TFGW_ERR_SESSION_CLOSED, TFGW_ERR_GOAWAY (the peer sent
-   * go-away) or TFGW_ERR_PENDING_LIMIT (too many opens waiting for the peer).
+   * limit is reached, and if no slot comes within `openTimeoutMs` the stream is destroyed
+   * with TFGW_ERR_STREAM_LIMIT. Throws TFGW_ERR_SESSION_CLOSED, TFGW_ERR_GOAWAY (the peer
+   * sent go-away) or TFGW_ERR_PENDING_LIMIT (too many opens waiting for the peer).
    */
   open(): MuxedStream {
     if (this.isClosed) throw new TfgwError(ErrorCodes.SESSION_CLOSED, 'QUIC session is closed');
@@ -157,6 +160,11 @@ export class QuicSession extends EventEmitter implements MuxedSession {
    * Open a native stream and write its kind byte. Opens are serialised so that the QUIC
    * stream index is the order of calls, which makes the id known before the library
    * returns the stream.
+   *
+   * An open that waits for the peer's stream limit longer than `openTimeoutMs` fails with
+   * TFGW_ERR_STREAM_LIMIT. The library cannot cancel it, and its index is taken, so it stays
+   * in the chain (and counts against `pendingOpens`) until its slot comes; the stream it
+   * then gets is reset at once, which frees the slot for the next open.
    */
   private openNative(kind: StreamKindValue): { id: number; native: Promise<NativeStream> } {
     const id = this.nextOutboundIndex++ * 4 + this.localBit;
@@ -169,14 +177,35 @@ export class QuicSession extends EventEmitter implements MuxedSession {
       () => undefined,
       () => undefined,
     );
-    const native = opened
-      .finally(() => {
+    let timer: NodeJS.Timeout | undefined;
+    let gaveUp = false;
+    const timeoutMs = this.init.openTimeoutMs;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        gaveUp = true;
+        reject(
+          new TfgwError(ErrorCodes.STREAM_LIMIT, `QUIC stream open waited ${timeoutMs} ms for the peer's concurrent-stream limit (its maxStreams) without a slot`, {
+            details: { limit: 'maxStreams', timeoutMs },
+          }),
+        );
+      }, timeoutMs);
+    });
+    opened.then(
+      (s) => {
+        clearTimeout(timer);
+        if (gaveUp) discard(s);
+      },
+      () => clearTimeout(timer),
+    );
+    const native = Promise.race([
+      opened.finally(() => {
         this.waitingOpens--;
-      })
-      .then(async (s) => {
-        await s.write(kindByte(kind));
-        return s;
-      });
+      }),
+      limit,
+    ]).then(async (s) => {
+      await s.write(kindByte(kind));
+      return s;
+    });
     return { id, native };
   }
 
@@ -198,7 +227,8 @@ export class QuicSession extends EventEmitter implements MuxedSession {
     try {
       kind = (await native.read(1))?.[0];
     } catch {
-      return; // reset before it said what it is, or the connection ended
+      discard(native); // reset before it said what it is, or the connection ended: free its slot
+      return;
     }
     if (this.isClosed) return;
     switch (kind) {

@@ -14,7 +14,7 @@ import { generateIdentity, loadOrCreateIdentity, type QuicIdentity } from './ide
 import { ServerEndpoint } from './endpoint';
 import { QuicListener } from './listener';
 import { classifyNativeError, loadNative, type NativeConfig, type NativeConfigInit, type NativeConnection } from './native';
-import { resolveQuicOptions, type QuicOptions, type ResolvedQuicOptions } from './options';
+import { maxStreamsFor, resolveQuicOptions, type QuicOptions, type ResolvedQuicOptions } from './options';
 import { QuicSession } from './session';
 
 /** Port used when a `quic://` URL has none. */
@@ -81,7 +81,7 @@ export class QuicTransport implements Transport {
     }
     if (!endpoint) {
       const native = loadNative();
-      const config = native.createConfig(nativeConfig(o, identity));
+      const config = native.createConfig(nativeConfig(o, identity, 'listen'));
       let server;
       try {
         server = native.createServer(config, ip, port);
@@ -107,6 +107,7 @@ export class QuicTransport implements Transport {
           remoteAddress: conn.remoteAddress,
           idleTimeoutMs: o.idleTimeoutMs,
           pendingOpens: o.pendingOpens,
+          openTimeoutMs: o.openTimeoutMs,
           onClosed,
         });
         return { session, conn: { info: { remoteAddress: conn.remoteAddress, transport: this.name, peerFingerprint: conn.fingerprint }, session } };
@@ -160,6 +161,7 @@ export class QuicTransport implements Transport {
       remoteAddress: conn.remoteAddress,
       idleTimeoutMs: o.idleTimeoutMs,
       pendingOpens: o.pendingOpens,
+      openTimeoutMs: o.openTimeoutMs,
       onClosed: () => client.abort(),
     });
     return { info: { remoteAddress: conn.remoteAddress, transport: this.name, peerFingerprint: conn.fingerprint }, session };
@@ -171,7 +173,7 @@ export class QuicTransport implements Transport {
     let config = this.dialConfigs.get(key);
     if (!config) {
       this.dialIdentity ??= generateIdentity();
-      config = loadNative().createConfig(nativeConfig(o, this.dialIdentity));
+      config = loadNative().createConfig(nativeConfig(o, this.dialIdentity, 'dial'));
       if (this.dialConfigs.size >= DIAL_CONFIG_CACHE) this.dialConfigs.delete(this.dialConfigs.keys().next().value as string);
       this.dialConfigs.set(key, config);
     }
@@ -179,14 +181,14 @@ export class QuicTransport implements Transport {
   }
 }
 
-/** The library's endpoint settings from our options. */
-function nativeConfig(o: ResolvedQuicOptions, identity: QuicIdentity): NativeConfigInit {
+/** The library's endpoint settings from our options, for a listener or a dialer. */
+function nativeConfig(o: ResolvedQuicOptions, identity: QuicIdentity, side: 'listen' | 'dial'): NativeConfigInit {
   return {
     privateKeyProto: identity.privateKeyProto,
     handshakeTimeout: o.handshakeTimeoutMs,
     maxIdleTimeout: o.idleTimeoutMs,
     keepAliveInterval: o.keepaliveMs,
-    maxConcurrentStreamLimit: o.maxStreams,
+    maxConcurrentStreamLimit: maxStreamsFor(o, side),
     maxStreamData: o.streamWindow,
     maxConnectionData: o.connectionWindow,
     receiveBufferSize: o.socketBuffer,

@@ -15,23 +15,27 @@ export interface QuicPair {
   close(): Promise<void>;
 }
 
-/** Listen on 127.0.0.1:0 and dial it (pinning the listener's fingerprint from its URL). */
+/**
+ * Listen on 127.0.0.1:0 and dial it (pinning the listener's fingerprint from its URL).
+ * `options` are the transport's; `sides` adds options of the listen or of the dial only.
+ */
 export async function quicPair(
   options: QuicOptions = {},
   dialUrl?: (listenerUrl: URL) => URL,
+  sides: { listen?: QuicOptions; dial?: QuicOptions } = {},
 ): Promise<QuicPair> {
   const transport = new QuicTransport(options);
   let accepted!: (c: TransportConnection) => void;
   const serverConn = new Promise<TransportConnection>((r) => (accepted = r));
   const all: TransportConnection[] = [];
-  const listener = await transport.listen({ url: new URL('quic://127.0.0.1:0'), options: {} }, (c) => {
+  const listener = await transport.listen({ url: new URL('quic://127.0.0.1:0'), options: { ...sides.listen } }, (c) => {
     all.push(c);
     accepted(c);
   });
   const url = new URL(listener.address.url);
   let clientConn: TransportConnection;
   try {
-    clientConn = await transport.dial({ url: dialUrl ? dialUrl(url) : url, options: {} });
+    clientConn = await transport.dial({ url: dialUrl ? dialUrl(url) : url, options: { ...sides.dial } });
   } catch (err) {
     for (const c of all) c.session!.close();
     await listener.close();

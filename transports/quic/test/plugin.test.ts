@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { TfgwNode, type SessionInfo, type TfgwConfig } from '@tfgw/core';
-import quicPlugin, { IDENTITY_FILE, NATIVE_VERSION, nativePackageName, parseFingerprint, quicFingerprint, resolveQuicOptions } from '../src';
+import quicPlugin, { IDENTITY_FILE, NATIVE_VERSION, maxStreamsFor, nativePackageName, parseFingerprint, quicFingerprint, resolveQuicOptions } from '../src';
 
 /** A logger whose JSON lines land in `lines`. */
 function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
@@ -98,6 +98,9 @@ describe('quic options', () => {
     [{ idleTimeoutMs: 'soon' }, 'idleTimeoutMs', undefined],
     [{ insecure: 'yes' }, 'insecure', undefined],
     [{ fingerprint: 'not-a-fingerprint' }, 'fingerprint', undefined],
+    [{ maxStreams: 0 }, 'maxStreams', undefined],
+    [{ maxStreams: 2 ** 21 }, 'maxStreams', 'maxStreams: expected an integer from 1 to 1048576, got 2097152'],
+    [{ openTimeoutMs: 0 }, 'openTimeoutMs', undefined],
   ])('%j is refused with TFGW_ERR_CONFIG at %s', (options, p, message) => {
     let err: unknown;
     try {
@@ -121,7 +124,16 @@ describe('quic options', () => {
       keepaliveMs: 10000,
       idleTimeoutMs: 30000,
       handshakeTimeoutMs: 10000,
+      pendingOpens: 1024,
+      openTimeoutMs: 10000,
     });
+    // maxStreams: few per connection on a listener (many connections), many on a dialer (one).
+    expect(o.maxStreams).toBeUndefined();
+    expect([maxStreamsFor(o, 'listen'), maxStreamsFor(o, 'dial')]).toEqual([1024, 16384]);
+    const set = resolveQuicOptions({ maxStreams: 4096 });
+    expect([maxStreamsFor(set, 'listen'), maxStreamsFor(set, 'dial')]).toEqual([4096, 4096]);
+    // Per-dial options keep the plugin's value unless they set their own.
+    expect(resolveQuicOptions({}, set).maxStreams).toBe(4096);
     expect(parseFingerprint('ab:'.repeat(31) + 'ab')).toBe('ab'.repeat(32));
   });
 });
