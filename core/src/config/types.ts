@@ -26,7 +26,7 @@ export interface LimitsConfig {
   sessions?: number;
   /** Concurrent streams on one session. @default 65536 */
   streamsPerSession?: number;
-  /** Streams opened but not yet acknowledged, per session. @default 1024 */
+  /** Streams opened but not yet acknowledged, per session; as many more may queue behind them, then opens fail with TFGW_ERR_PENDING_LIMIT. @default 1024 */
   pendingOpens?: number;
   /** Largest DATA frame accepted, in bytes. @default 16777216 */
   maxFrameBytes?: number;

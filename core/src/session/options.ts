@@ -17,7 +17,10 @@ export interface YamuxOptions {
   maxWindow?: number;
   /** Open streams (both directions); `open()` throws TFGW_ERR_STREAM_LIMIT, an inbound SYN over it is reset. @default 65536 */
   maxStreams?: number;
-  /** Outbound streams whose SYN is not yet acknowledged; `open()` throws TFGW_ERR_PENDING_LIMIT. @default 1024 */
+  /**
+   * Outbound streams whose SYN is not yet acknowledged. Opens beyond it queue until ACKs free
+   * a slot; with as many queued, `open()` throws TFGW_ERR_PENDING_LIMIT. @default 1024
+   */
   maxPendingOpens?: number;
   /**
    * Largest DATA frame accepted; a larger one closes the session with TFGW_ERR_FRAME_TOO_LARGE.

@@ -53,6 +53,10 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
   private nextId: number;
   private maxInboundId = 0;
   private pendingOpens = 0;
+  /** Opens waiting for a pending slot (FIFO, so SYNs leave in id order); entries may be done already. */
+  private queuedOpens: YamuxStream[] = [];
+  /** Live (not done) entries of {@link queuedOpens}. */
+  private queuedOpenCount = 0;
   private remoteGoAway = false;
   private localGoAway = false;
   private isClosed = false;
@@ -140,10 +144,13 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
         details: { limit: 'maxStreams', value: this.opts.maxStreams },
       });
     }
-    if (this.pendingOpens >= this.opts.maxPendingOpens) {
-      throw new TfgwError(ErrorCodes.PENDING_LIMIT, `yamux: ${this.opts.maxPendingOpens} opened streams await the peer's ACK (maxPendingOpens)`, {
-        details: { limit: 'maxPendingOpens', value: this.opts.maxPendingOpens },
-      });
+    const queue = this.pendingOpens >= this.opts.maxPendingOpens || this.queuedOpenCount > 0;
+    if (queue && this.queuedOpenCount >= this.opts.maxPendingOpens) {
+      throw new TfgwError(
+        ErrorCodes.PENDING_LIMIT,
+        `yamux: ${this.opts.maxPendingOpens} opened streams await the peer's ACK and as many more wait to be opened (maxPendingOpens)`,
+        { details: { limit: 'maxPendingOpens', value: this.opts.maxPendingOpens } },
+      );
     }
     if (this.nextId > MAX_UINT32) {
       throw new TfgwError(ErrorCodes.STREAM_LIMIT, 'yamux: stream ids exhausted', { details: { limit: 'streamIds' } });
@@ -151,11 +158,39 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
     const id = this.nextId;
     this.nextId += 2;
     const s = new YamuxStream(this, id, this.opts.initialWindow);
+    this.streamMap.set(id, s);
+    if (queue) {
+      // A burst of opens faster than the peer's ACKs come back waits here instead of failing;
+      // the stream buffers what is written to it until its SYN is sent.
+      s.holdForSyn();
+      this.queuedOpens.push(s);
+      this.queuedOpenCount++;
+    } else {
+      this.sendSyn(s);
+    }
+    return s;
+  }
+
+  private sendSyn(s: YamuxStream): void {
     s.awaitingAck = true;
     this.pendingOpens++;
-    this.streamMap.set(id, s);
-    this.sendControl(FrameType.WINDOW_UPDATE, Flag.SYN, id, this.opts.initialWindow - SPEC_INITIAL_WINDOW);
-    return s;
+    this.sendControl(FrameType.WINDOW_UPDATE, Flag.SYN, s.id, this.opts.initialWindow - SPEC_INITIAL_WINDOW);
+  }
+
+  /** A pending open was answered or dropped: queued opens take the free slots, in order. */
+  private openFreed(): void {
+    this.pendingOpens--;
+    while (this.queuedOpenCount > 0 && this.pendingOpens < this.opts.maxPendingOpens && !this.isClosed) {
+      const s = this.queuedOpens.shift()!;
+      if (s.done) continue;
+      this.queuedOpenCount--;
+      if (this.remoteGoAway) {
+        s.destroy(new TfgwError(ErrorCodes.GOAWAY, 'yamux: the peer sent GO_AWAY before this queued stream was opened'));
+        continue;
+      }
+      this.sendSyn(s);
+      s.synSent();
+    }
   }
 
   /** Measure the round trip to the peer in ms; rejects TFGW_ERR_TIMEOUT / TFGW_ERR_SESSION_CLOSED. */
@@ -246,12 +281,13 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
   streamDone(stream: YamuxStream): void {
     if (stream.done) return;
     stream.done = true;
-    if (stream.awaitingAck) {
-      stream.awaitingAck = false;
-      this.pendingOpens--;
-    }
+    if (stream.synDeferred) this.queuedOpenCount--;
     if (this.streamMap.get(stream.id) === stream) this.streamMap.delete(stream.id);
     if (this.current === stream) this.current = undefined;
+    if (stream.awaitingAck) {
+      stream.awaitingAck = false;
+      this.openFreed();
+    }
   }
 
   // ---- FrameSink --------------------------------------------------------------------
@@ -325,7 +361,7 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
     }
     if (flags & Flag.ACK && s.awaitingAck) {
       s.awaitingAck = false;
-      this.pendingOpens--;
+      this.openFreed();
     }
     return s;
   }
@@ -503,6 +539,8 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
     const streams = [...this.streamMap.values()];
     this.streamMap.clear();
     this.pendingOpens = 0;
+    this.queuedOpens = [];
+    this.queuedOpenCount = 0;
     for (const s of streams) s.sessionClosed(streamErr);
     const pings = [...this.pings.values()];
     this.pings.clear();

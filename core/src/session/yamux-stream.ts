@@ -66,6 +66,10 @@ export class YamuxStream extends Duplex implements MuxedStream {
   waitingDrain = false;
   /** @internal true for an outbound stream until the peer's ACK arrives. */
   awaitingAck = false;
+  /** @internal true for an outbound stream queued behind maxPendingOpens: no SYN sent yet, nothing else may be. */
+  synDeferred = false;
+  /** `_final`'s callback when the stream ended before its SYN was sent. */
+  private deferredFinal: ((err?: Error | null) => void) | null = null;
   /** @internal the session has forgotten this stream (no more frames are sent for it). */
   done = false;
 
@@ -106,6 +110,21 @@ export class YamuxStream extends Duplex implements MuxedStream {
   /** Abort both directions and tell the peer (RST). */
   reset(): void {
     this.destroy();
+  }
+
+  /** @internal Queued open: hold every frame (no send window) until {@link synSent}. */
+  holdForSyn(): void {
+    this.synDeferred = true;
+    this.sendAvail = 0;
+  }
+
+  /** @internal The session sent our SYN: the spec's initial window applies, queued writes (and FIN) go out. */
+  synSent(): void {
+    this.synDeferred = false;
+    this.addSendWindow(SPEC_INITIAL_WINDOW);
+    const fin = this.deferredFinal;
+    this.deferredFinal = null;
+    if (fin) this._final(fin);
   }
 
   /** @internal Adds peer-granted window; false when it would overflow 32 bits (protocol error). */
@@ -237,6 +256,10 @@ export class YamuxStream extends Duplex implements MuxedStream {
       cb(new TfgwError(ErrorCodes.SESSION_CLOSED, `stream ${this.id}: session is closed`));
       return;
     }
+    if (this.synDeferred) {
+      this.deferredFinal = cb;
+      return;
+    }
     this.localFin = true;
     this.host.sendControl(FrameType.WINDOW_UPDATE, Flag.FIN, this.id, 0);
     if (this.remoteFin) this.host.streamDone(this);
@@ -272,7 +295,8 @@ export class YamuxStream extends Duplex implements MuxedStream {
       );
     }
     if (!this.done) {
-      if (!this.resetByPeer && !(this.localFin && this.remoteFin)) this.host.sendControl(FrameType.WINDOW_UPDATE, Flag.RST, this.id, 0);
+      // A queued open never reached the peer: nothing to reset.
+      if (!this.resetByPeer && !this.synDeferred && !(this.localFin && this.remoteFin)) this.host.sendControl(FrameType.WINDOW_UPDATE, Flag.RST, this.id, 0);
       this.host.streamDone(this);
     }
     cb(err);

@@ -91,17 +91,32 @@ describe('yamux limits', () => {
     expect(client.open().id).toBeGreaterThan(c.id);
   });
 
-  it('maxPendingOpens: open() throws TFGW_ERR_PENDING_LIMIT until the peer ACKs', async () => {
+  it('maxPendingOpens: opens beyond it queue (no SYN) and go out in order as ACKs come; as many again queued, open() throws TFGW_ERR_PENDING_LIMIT', async () => {
     const { session, raw } = await res.rawPeer({ client: true, maxPendingOpens: 2, keepaliveMs: 0 });
     const a = session.open();
-    session.open();
-    expect(() => session.open()).toThrow(expect.objectContaining({ code: ErrorCodes.PENDING_LIMIT }));
-    await raw.waitFrame((f) => f.type === WINDOW_UPDATE && f.streamId === a.id && (f.flags & SYN) !== 0);
-    raw.send(WINDOW_UPDATE, ACK, a.id, 0);
-    await barrier(raw, 1);
+    const b = session.open();
     const c = session.open();
-    expect(c.id).toBe(a.id + 4);
+    const d = session.open();
     expect(() => session.open()).toThrow(expect.objectContaining({ code: ErrorCodes.PENDING_LIMIT }));
+    // c is queued: what is written to it, and its FIN, wait for its SYN
+    c.end(Buffer.from('queued bytes'));
+    await raw.waitFrame((f) => f.type === WINDOW_UPDATE && f.streamId === b.id && (f.flags & SYN) !== 0);
+    await barrier(raw, 1);
+    expect(raw.frames.some((f) => f.streamId === c.id || f.streamId === d.id)).toBe(false);
+    raw.send(WINDOW_UPDATE, ACK, a.id, 0);
+    const cSyn = await raw.waitFrame((f) => f.type === WINDOW_UPDATE && f.streamId === c.id && (f.flags & SYN) !== 0);
+    const cData = await raw.waitFrame((f) => f.type === DATA && f.streamId === c.id);
+    expect(String(cData.payload)).toBe('queued bytes');
+    await raw.waitFrame((f) => f.streamId === c.id && (f.flags & FIN) !== 0);
+    expect(raw.frames.indexOf(cSyn)).toBeLessThan(raw.frames.indexOf(cData));
+    // d is still queued; destroying it sends nothing and frees its queue place
+    d.destroy();
+    await barrier(raw, 2);
+    expect(raw.frames.some((f) => f.streamId === d.id)).toBe(false);
+    const e = session.open();
+    expect(e.id).toBe(d.id + 2);
+    raw.send(WINDOW_UPDATE, ACK, b.id, 0);
+    await raw.waitFrame((f) => f.type === WINDOW_UPDATE && f.streamId === e.id && (f.flags & SYN) !== 0);
   });
 
   it('maxFrameBytes: a larger DATA frame closes the session with TFGW_ERR_FRAME_TOO_LARGE and GO_AWAY(protocol error)', async () => {
