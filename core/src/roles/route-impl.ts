@@ -53,7 +53,8 @@ export class RouteImpl implements Route {
     );
     this.stats.visitors++;
     this.stats.visitorsTotal++;
-    stream.once('close', () => this.stats.visitors--);
+    (stream as RouteStream)[kRoute] = this;
+    stream.on('close', visitorGone);
     return stream;
   }
 
@@ -73,4 +74,12 @@ export class RouteImpl implements Route {
       stats: { ...this.stats },
     };
   }
+}
+
+const kRoute = Symbol('tfgw.route');
+type RouteStream = MuxedStream & { [kRoute]: RouteImpl };
+
+/** Shared 'close' listener of visitor streams (no closure per idle visitor). */
+function visitorGone(this: RouteStream): void {
+  this[kRoute].stats.visitors--;
 }

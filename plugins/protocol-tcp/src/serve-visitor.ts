@@ -39,12 +39,16 @@ export async function serveVisitor(ctx: VisitorContext, socket: net.Socket, rout
     return;
   }
   if (socket.destroyed) return;
-  const gone = new AbortController();
-  const onGone = () => gone.abort();
+  // One controller for both reasons to give up (the visitor left, connectTimeoutMs passed),
+  // with a timer cleared as soon as the stream is open: AbortSignal.timeout/any would keep a
+  // timer and weak references alive per visitor for the whole timeout, even after success.
+  const abort = new AbortController();
+  const onGone = () => abort.abort();
+  const timer = setTimeout(onGone, ctx.connectTimeoutMs);
   socket.once('close', onGone);
   let stream: MuxedStream;
   try {
-    stream = await route.connect(visitor, AbortSignal.any([gone.signal, AbortSignal.timeout(ctx.connectTimeoutMs)]));
+    stream = await route.connect(visitor, abort.signal);
   } catch (err) {
     if (socket.destroyed) return;
     const e = asTfgwError(err, ErrorCodes.SERVICE_UNREACHABLE);
@@ -52,6 +56,7 @@ export async function serveVisitor(ctx: VisitorContext, socket: net.Socket, rout
     refuse(socket, e.code);
     return;
   } finally {
+    clearTimeout(timer);
     socket.removeListener('close', onGone);
   }
   if (socket.destroyed) {
