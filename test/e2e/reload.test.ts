@@ -97,4 +97,50 @@ describe('config reload (SIGHUP)', () => {
     await c2.waitFor(/^tcp\s+tcp:\/\//);
     visitor.destroy();
   });
+
+  it('an agent reload that drops a service takes its route down on the gateway; the others keep serving', async () => {
+    // A gateway of its own: the one of the test above is still running.
+    control = await freePort();
+    range = await freePortRange(6);
+    file = path.join(dir, 'tfgw-agent-reload.config.js');
+    writeConfig(['tok-r']);
+    const gw = runCli(['--config', file]);
+    procs.push(gw);
+    await gw.waitFor(/gateway listening/);
+    const echo2 = await echoServer();
+    const agentFile = path.join(dir, 'agent.config.js');
+    const writeAgent = (withTwo: boolean) =>
+      fs.writeFileSync(
+        agentFile,
+        `module.exports = { dataDir: ${JSON.stringify(path.join(dir, 'agent-data'))}, transports: ['tcp'], agent: {
+  server: 'tcp://127.0.0.1:${control}', token: 'tok-r', name: 'reloader',
+  services: [{ name: 'one', protocol: 'tcp', target: '127.0.0.1:${echo.port}' }${withTwo ? `, { name: 'two', protocol: 'tcp', target: '127.0.0.1:${echo2.port}' }` : ''}],
+} };\n`,
+      );
+    try {
+      writeAgent(true);
+      const ag = runCli(['--config', agentFile]);
+      procs.push(ag);
+      const portOne = Number((await ag.waitFor(new RegExp(`^tcp\\s+tcp://127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:${echo.port}`)))[1]);
+      const portTwo = Number((await ag.waitFor(new RegExp(`^tcp\\s+tcp://127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:${echo2.port}`)))[1]);
+      const two = net.connect(portTwo, '127.0.0.1');
+      await once(two, 'connect');
+      expect(await ping(two, 'two')).toBe('two');
+      two.destroy();
+
+      writeAgent(false);
+      const mark = gw.lines.length;
+      ag.child.kill('SIGHUP');
+      await gw.waitFor(/"reason":"unregistered"/, 10000, mark);
+      const refused = net.connect(portTwo, '127.0.0.1');
+      const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+      expect(err.code).toBe('ECONNREFUSED');
+      const one = net.connect(portOne, '127.0.0.1');
+      await once(one, 'connect');
+      expect(await ping(one, 'one')).toBe('one');
+      one.destroy();
+    } finally {
+      await echo2.close();
+    }
+  });
 });

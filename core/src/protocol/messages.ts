@@ -66,6 +66,24 @@ export interface RegisteredMessage {
   errors: Array<{ service: string; protocol: string; code: string; message: string }>;
 }
 
+/** Agent -> gateway: take these services down (a reload removed or changed them). */
+export interface UnregisterMessage {
+  t: 'unregister';
+  /** Request id, echoed in the answer. */
+  id: number;
+  /** Services by name and protocol. */
+  services: Array<{ name: string; protocol: string }>;
+}
+
+/** Gateway -> agent: result of an `unregister`. */
+export interface UnregisteredMessage {
+  t: 'unregistered';
+  /** Request id. */
+  id: number;
+  /** Services whose routes were removed (others were not registered by this session). */
+  removed: Array<{ service: string; protocol: string }>;
+}
+
 /** Either side: a coded error; closes the session when sent in answer to hello. */
 export interface ErrorMessage {
   t: 'error';
@@ -76,7 +94,7 @@ export interface ErrorMessage {
 }
 
 /** Any control message. */
-export type ControlMessage = HelloMessage | WelcomeMessage | RegisterMessage | RegisteredMessage | ErrorMessage;
+export type ControlMessage = HelloMessage | WelcomeMessage | RegisterMessage | RegisteredMessage | UnregisterMessage | UnregisteredMessage | ErrorMessage;
 
 /** Stream reply: the acceptor of a data stream says whether it reached the target. */
 export type StreamReply = { ok: true } | { ok: false; code: string; message: string };

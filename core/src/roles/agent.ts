@@ -83,23 +83,41 @@ export class Agent extends EventEmitter implements AgentApi, RoleLifecycle {
   }
 
   /**
-   * Takes a reloaded config: a new allowlist applies at once; changed services are registered
-   * again on the live session; a changed server, token or transport reconnects. The agent's
-   * name cannot change without a restart.
+   * Takes a reloaded config: a new allowlist applies at once; services the new config drops,
+   * or whose demanded port or options changed, are unregistered on the live session, then
+   * the new list is registered (a changed target needs nothing on the gateway); a changed
+   * server, token or transport reconnects. The agent's name cannot change without a restart.
    */
   async reconfigure(config: TfgwConfig): Promise<void> {
     const next = config.agent;
     if (!next || JSON.stringify(next) === JSON.stringify(this.cfg)) return;
     const reconnect = next.server !== this.cfg.server || next.token !== this.cfg.token || JSON.stringify(next.transport) !== JSON.stringify(this.cfg.transport);
     this.allowlist = new Allowlist(next.allow ?? []);
-    this.services = Agent.localServices(next);
+    const key = (s: LocalService) => `${s.name}/${s.protocol}`;
+    const nextServices = Agent.localServices(next);
+    const after = new Map(nextServices.map((s) => [key(s), s]));
+    const changed = this.services.filter((s) => {
+      const n = after.get(key(s));
+      return !n || n.demandPort !== s.demandPort || JSON.stringify(n.options) !== JSON.stringify(s.options);
+    });
+    for (const s of changed) {
+      if (after.has(key(s))) continue;
+      this.assignedPorts.delete(key(s));
+      this.published.delete(key(s));
+    }
+    this.services = nextServices;
     this.cfg = next;
     if (reconnect) {
       await this.reconnector.stop(0);
       this.reconnector = this.makeReconnector(next);
       this.reconnector.start();
     } else if (this.reconnector.current) {
-      void this.register(this.reconnector.current);
+      const conn = this.reconnector.current;
+      if (changed.length) {
+        conn.control.send({ t: 'unregister', id: this.nextRegisterId++, services: changed.map((s) => ({ name: s.name, protocol: s.protocol })) });
+        this.node.log.info({ services: changed.map(key) }, 'services unregistered');
+      }
+      void this.register(conn);
     }
   }
 

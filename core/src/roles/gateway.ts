@@ -12,7 +12,7 @@ import { startSplice, type SpliceResult } from '../pipe';
 import { PortPool, portInRanges } from '../ports';
 import { ControlChannel } from '../protocol/control-channel';
 import { acceptStream, openDataStream, readStreamHeader, refuseStream } from '../protocol/data-stream';
-import { PROTOCOL_VERSIONS, type HelloMessage, type RegisterMessage, type RegisteredMessage } from '../protocol/messages';
+import { PROTOCOL_VERSIONS, type HelloMessage, type RegisterMessage, type RegisteredMessage, type UnregisterMessage, type UnregisteredMessage } from '../protocol/messages';
 import type { Route, ServiceSpec, VisitorInfo } from '../route';
 import { createSession } from '../session';
 import type { SessionInfo } from '../session-info';
@@ -353,10 +353,13 @@ export class Gateway implements GatewayApi, RoleLifecycle {
     this.node.log.info({ session: peer.id, role: peer.role, agent: name, remote: remoteAddress, transport }, `${peer.role} connected`);
     this.node.hooks.sessionOpen.call(peer);
 
+    // One message at a time per peer: an unregister followed by a register of the same
+    // service (a reload changed its options) must not race.
+    let handled: Promise<void> = Promise.resolve();
     control.on('message', (m) => {
-      if (m.t === 'register' && peer.role === 'agent') {
-        this.onRegister(peer, m as RegisterMessage).catch((err) => this.node.log.warn({ err }, 'register failed'));
-      }
+      if (peer.role !== 'agent') return;
+      if (m.t === 'register') handled = handled.then(() => this.onRegister(peer, m as RegisterMessage)).catch((err) => this.node.log.warn({ err }, 'register failed'));
+      else if (m.t === 'unregister') handled = handled.then(() => this.onUnregister(peer, m as UnregisterMessage)).catch((err) => this.node.log.warn({ err }, 'unregister failed'));
     });
     session.on('stream', (s: MuxedStream) => {
       if (peer.role === 'client') this.onClientStream(peer, s).catch(() => undefined);
@@ -426,6 +429,20 @@ export class Gateway implements GatewayApi, RoleLifecycle {
         this.node.hooks.rejected.call('register', { code: e.code, message: e.message });
         answer.errors.push({ service: String(raw?.name ?? ''), protocol: String(raw?.protocol ?? ''), code: e.code, message: e.message });
       }
+    }
+    peer.control.send(answer);
+  }
+
+  private async onUnregister(peer: PeerSession, msg: UnregisterMessage): Promise<void> {
+    const answer: UnregisteredMessage = { t: 'unregistered', id: Number(msg.id) || 0, removed: [] };
+    for (const raw of Array.isArray(msg.services) ? msg.services : []) {
+      const service = String(raw?.name ?? '').toLowerCase();
+      const protocol = String(raw?.protocol ?? '');
+      const route = this.routesByKey.get(RouteImpl.key(peer.name!, service, protocol));
+      // Only the session that holds a route may take it down.
+      if (!route || route.peer !== peer) continue;
+      await this.removeRoute(route, 'unregistered');
+      answer.removed.push({ service, protocol });
     }
     peer.control.send(answer);
   }
