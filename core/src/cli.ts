@@ -57,8 +57,26 @@ function logger(level: string | undefined, cfg?: TfgwConfig): Logger {
   return createLogger({ level: level ?? cfg?.log?.level, pretty: cfg?.log?.pretty });
 }
 
+/**
+ * A config with an agent or client role and no `transports` (or, for an agent, no
+ * `plugins`) gets what `tfgw agent` / `tfgw client` would load: every built-in transport to
+ * dial with, and the agent-side stream handlers. Lists that are given are left alone.
+ */
+function withRoleDefaults(config: TfgwConfig, baseDir: string): TfgwConfig {
+  if (!config.agent && !config.client) return config;
+  return {
+    ...config,
+    ...(config.transports === undefined ? { transports: dialTransports(baseDir) } : {}),
+    ...(config.agent && config.plugins === undefined ? { plugins: AGENT_PLUGINS.filter((x) => isPluginAvailable(x, baseDir)) } : {}),
+  };
+}
+
+/** Agent-side stream handlers: UDP associations, PROXY protocol toward TCP/TLS services. */
+const AGENT_PLUGINS = ['protocol-tcp', 'protocol-udp'];
+
 async function runConfig(opts: { config?: string; logLevel?: string }): Promise<void> {
-  const loaded = await loadConfig(opts.config);
+  const found = await loadConfig(opts.config);
+  const loaded = { ...found, config: withRoleDefaults(found.config, found.baseDir) };
   const log = logger(opts.logLevel, loaded.config);
   const { node } = createNode(loaded.config, { baseDir: loaded.baseDir, logger: log });
   log.info({ config: loaded.filepath, plugins: node.pluginNames() }, `tfgw ${VERSION} starting`);
@@ -66,7 +84,7 @@ async function runConfig(opts: { config?: string; logLevel?: string }): Promise<
   // read and checked first; an invalid one is rejected and the running config stays.
   const reload = async () => {
     const next = await loadConfig(loaded.filepath);
-    return reloadNode(node, next.config, next.baseDir);
+    return reloadNode(node, withRoleDefaults(next.config, next.baseDir), next.baseDir);
   };
   node.services.provide('config.reload', reload);
   process.on('SIGHUP', () => {
@@ -136,8 +154,7 @@ function program(): Command {
         log: { level: o.logLevel ?? p.opts().logLevel },
         agent: { server: o.server, token, name: String(o.name), services, allow: o.allow, transport: transportOptions(o) },
         transports: dialTransports(baseDir),
-        // Agent-side stream handlers: UDP associations, PROXY protocol toward TCP/TLS services.
-        plugins: ['protocol-tcp', 'protocol-udp'].filter((x) => isPluginAvailable(x, baseDir)),
+        plugins: AGENT_PLUGINS.filter((x) => isPluginAvailable(x, baseDir)),
       };
       const log = logger(o.logLevel ?? p.opts().logLevel);
       const { node } = createNode(config, { baseDir, logger: log });
@@ -184,7 +201,8 @@ function program(): Command {
     .option('-c, --config <file>', 'config file')
     .exitOverride()
     .action(async (o) => {
-      const loaded = await loadConfig(o.config ?? p.opts().config);
+      const found = await loadConfig(o.config ?? p.opts().config);
+      const loaded = { ...found, config: withRoleDefaults(found.config, found.baseDir) };
       const { node, plugins } = createNode(loaded.config, { baseDir: loaded.baseDir });
       const roles = ['gateway', 'agent', 'client'].filter((r) => (loaded.config as Record<string, unknown>)[r]);
       process.stdout.write(`config: ${loaded.filepath}\nroles: ${roles.join(', ') || 'none'}\nplugins:\n`);

@@ -46,6 +46,20 @@ describe('tfgw CLI contract', () => {
     expect(r.err).toContain(ErrorCodes.PLUGIN_NOT_FOUND);
   });
 
+  it('check: an agent config without transports or plugins gets what `tfgw agent` loads; given lists are kept', () => {
+    const bare = path.join(dir, 'agent-bare.config.js');
+    fs.writeFileSync(bare, "module.exports = { agent: { server: 'ws://127.0.0.1:7080/_tfgw', token: 't', name: 'a', services: [{ protocol: 'udp', target: '127.0.0.1:53' }] } };\n");
+    const r = tfgw(['check', '--config', bare]);
+    expect(r.code).toBe(0);
+    for (const name of ['transport-tcp', 'transport-tls', 'transport-ws', 'protocol-tcp', 'protocol-udp']) expect(r.out).toMatch(new RegExp(`^  ${name} `, 'm'));
+    const given = path.join(dir, 'agent-given.config.js');
+    fs.writeFileSync(given, "module.exports = { transports: ['ws'], plugins: [], agent: { server: 'ws://127.0.0.1:7080/_tfgw', token: 't', name: 'a' } };\n");
+    const g = tfgw(['check', '--config', given]);
+    expect(g.code).toBe(0);
+    expect(g.out).toMatch(/^  transport-ws /m);
+    expect(g.out).not.toMatch(/^  (transport-tcp|protocol-udp) /m);
+  });
+
   it('check: YAML, TypeScript and JSON configs load too', () => {
     const yaml = path.join(dir, 'tfgw.yaml');
     fs.writeFileSync(yaml, 'zone: example.localhost\ngateway:\n  tokens:\n    - token: a\n      role: agent\ntransports:\n  - [tcp, { listen: "127.0.0.1:7000" }]\n');

@@ -112,7 +112,8 @@ describe('config reload (SIGHUP)', () => {
     const writeAgent = (withTwo: boolean) =>
       fs.writeFileSync(
         agentFile,
-        `module.exports = { dataDir: ${JSON.stringify(path.join(dir, 'agent-data'))}, transports: ['tcp'], agent: {
+        // No transports or plugins: a config with an agent section gets what `tfgw agent` loads.
+        `module.exports = { dataDir: ${JSON.stringify(path.join(dir, 'agent-data'))}, agent: {
   server: 'tcp://127.0.0.1:${control}', token: 'tok-r', name: 'reloader',
   services: [{ name: 'one', protocol: 'tcp', target: '127.0.0.1:${echo.port}' }${withTwo ? `, { name: 'two', protocol: 'tcp', target: '127.0.0.1:${echo2.port}' }` : ''}],
 } };\n`,
