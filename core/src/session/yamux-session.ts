@@ -184,10 +184,6 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
       const s = this.queuedOpens.shift()!;
       if (s.done) continue;
       this.queuedOpenCount--;
-      if (this.remoteGoAway) {
-        s.destroy(new TfgwError(ErrorCodes.GOAWAY, 'yamux: the peer sent GO_AWAY before this queued stream was opened'));
-        continue;
-      }
       this.sendSyn(s);
       s.synSent();
     }
@@ -399,6 +395,10 @@ export class YamuxSession extends EventEmitter implements MuxedSession, StreamHo
   private onGoAway(code: number): void {
     if (code === GoAwayCode.NORMAL) {
       this.remoteGoAway = true;
+      // Opens still queued behind maxPendingOpens will never be accepted now.
+      for (const s of this.queuedOpens.splice(0)) {
+        if (!s.done) s.destroy(new TfgwError(ErrorCodes.GOAWAY, 'yamux: the peer sent GO_AWAY before this queued stream was opened'));
+      }
       this.emit('goaway', code);
     } else if (code === GoAwayCode.PROTOCOL_ERROR) {
       this.shutdown(new TfgwError(ErrorCodes.PROTOCOL, 'yamux: the peer reported a protocol error (GO_AWAY)', { details: { goAway: code } }), false);

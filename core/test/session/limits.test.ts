@@ -119,6 +119,19 @@ describe('yamux limits', () => {
     await raw.waitFrame((f) => f.type === WINDOW_UPDATE && f.streamId === e.id && (f.flags & SYN) !== 0);
   });
 
+  it('a GO_AWAY from the peer fails the opens still queued behind maxPendingOpens with TFGW_ERR_GOAWAY', async () => {
+    const { session, raw } = await res.rawPeer({ client: true, maxPendingOpens: 1, keepaliveMs: 0 });
+    const a = session.open();
+    const b = session.open();
+    const bErr = streamError(b);
+    await raw.waitFrame((f) => f.type === WINDOW_UPDATE && f.streamId === a.id && (f.flags & SYN) !== 0);
+    raw.send(GO_AWAY, 0, 0, YamuxGoAwayCode.NORMAL);
+    expect((await bErr)?.code).toBe(ErrorCodes.GOAWAY);
+    raw.send(WINDOW_UPDATE, ACK, a.id, 0);
+    await barrier(raw, 3);
+    expect(raw.frames.some((f) => f.streamId === b.id)).toBe(false);
+  });
+
   it('maxFrameBytes: a larger DATA frame closes the session with TFGW_ERR_FRAME_TOO_LARGE and GO_AWAY(protocol error)', async () => {
     const { session, raw } = await res.rawPeer({ client: true, maxFrameBytes: YAMUX_INITIAL_WINDOW, keepaliveMs: 0 });
     const a = session.open();
