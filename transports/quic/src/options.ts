@@ -25,7 +25,11 @@ export interface QuicOptions {
    * @default 1024 on a listener, 16384 on a dialer
    */
   maxStreams?: number;
-  /** Local opens waiting for the peer's stream limit before open() throws TFGW_ERR_PENDING_LIMIT. @default 1024 */
+  /**
+   * Local opens waiting (for the peer's stream limit, or behind earlier opens: they are
+   * serialised) before open() throws TFGW_ERR_PENDING_LIMIT. A waiting open costs a stream
+   * object; each fails after `openTimeoutMs`. @default 4096
+   */
   pendingOpens?: number;
   /** Time a local open may wait for the peer's stream limit before the stream fails with TFGW_ERR_STREAM_LIMIT. @default 10000 */
   openTimeoutMs?: number;
@@ -76,7 +80,7 @@ export const QUIC_DEFAULTS = {
   listenMaxStreams: 1024,
   /** `maxStreams` of a dialer: its one connection carries every visitor of an agent. */
   dialMaxStreams: 16384,
-  pendingOpens: 1024,
+  pendingOpens: 4096,
   openTimeoutMs: 10_000,
   streamWindow: 4 * 1024 * 1024,
   connectionWindow: 16 * 1024 * 1024,

@@ -124,7 +124,7 @@ describe('quic options', () => {
       keepaliveMs: 10000,
       idleTimeoutMs: 30000,
       handshakeTimeoutMs: 10000,
-      pendingOpens: 1024,
+      pendingOpens: 4096,
       openTimeoutMs: 10000,
     });
     // maxStreams: few per connection on a listener (many connections), many on a dialer (one).
