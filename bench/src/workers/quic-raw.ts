@@ -40,9 +40,10 @@ const QUIC_DIST = path.resolve(__dirname, '../../../transports/quic/dist');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { loadNative } = require(path.join(QUIC_DIST, 'native.js')) as { loadNative(): RawNative };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { generateIdentity, QUIC_DEFAULTS } = require(path.join(QUIC_DIST, 'index.js')) as {
+const { generateIdentity, nativeConfig, resolveQuicOptions } = require(path.join(QUIC_DIST, 'index.js')) as {
   generateIdentity(): { privateKeyProto: Uint8Array };
-  QUIC_DEFAULTS: Record<string, number>;
+  nativeConfig(o: unknown, identity: { privateKeyProto: Uint8Array }, side: 'listen' | 'dial'): Record<string, unknown>;
+  resolveQuicOptions(o: Record<string, unknown>): unknown;
 };
 
 const READ = 256 * 1024;
@@ -52,17 +53,7 @@ const native = loadNative();
 
 /** tfgw's defaults: windows, socket buffers, a listener's stream limit (1024: 16 streams never wait). */
 function config(): object {
-  return native.createConfig({
-    privateKeyProto: generateIdentity().privateKeyProto,
-    handshakeTimeout: QUIC_DEFAULTS.handshakeTimeoutMs,
-    maxIdleTimeout: QUIC_DEFAULTS.idleTimeoutMs,
-    keepAliveInterval: QUIC_DEFAULTS.keepaliveMs,
-    maxConcurrentStreamLimit: QUIC_DEFAULTS.listenMaxStreams,
-    maxStreamData: QUIC_DEFAULTS.streamWindow,
-    maxConnectionData: QUIC_DEFAULTS.connectionWindow,
-    receiveBufferSize: QUIC_DEFAULTS.socketBuffer,
-    sendBufferSize: QUIC_DEFAULTS.socketBuffer,
-  });
+  return native.createConfig(nativeConfig(resolveQuicOptions({}), generateIdentity(), 'listen'));
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;

@@ -11,23 +11,12 @@
  * after the other.
  */
 'use strict';
-const { QUIC_DEFAULTS, generateIdentity } = require('../dist');
+const { generateIdentity, nativeConfig, resolveQuicOptions } = require('../dist');
 const { loadNative } = require('../dist/native');
 
 const [serverLimit, clientLimit, conns] = [1024, 1024, 200].map((d, i) => Number(process.argv[2 + i] ?? d));
 const native = loadNative();
-const config = (limit) =>
-  native.createConfig({
-    privateKeyProto: generateIdentity().privateKeyProto,
-    handshakeTimeout: QUIC_DEFAULTS.handshakeTimeoutMs,
-    maxIdleTimeout: QUIC_DEFAULTS.idleTimeoutMs,
-    keepAliveInterval: QUIC_DEFAULTS.keepaliveMs,
-    maxConcurrentStreamLimit: limit,
-    maxStreamData: QUIC_DEFAULTS.streamWindow,
-    maxConnectionData: QUIC_DEFAULTS.connectionWindow,
-    receiveBufferSize: QUIC_DEFAULTS.socketBuffer,
-    sendBufferSize: QUIC_DEFAULTS.socketBuffer,
-  });
+const config = (limit) => native.createConfig(nativeConfig(resolveQuicOptions({ maxStreams: limit }), generateIdentity(), 'listen'));
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 /** Dial on a fresh client endpoint; resolves with the handshake's time and the endpoint. */

@@ -10,7 +10,7 @@
 const crypto = require('node:crypto');
 const { once } = require('node:events');
 const { finished } = require('node:stream/promises');
-const { QuicTransport, QUIC_DEFAULTS, generateIdentity } = require('../dist');
+const { QuicTransport, generateIdentity, nativeConfig: tfgwNativeConfig, resolveQuicOptions } = require('../dist');
 const { loadNative } = require('../dist/native');
 const { READ_CHUNK } = require('../dist/stream');
 
@@ -21,17 +21,7 @@ const total = MiB * 1024 * 1024;
 const chunk = crypto.randomBytes(chunkKiB * 1024);
 
 function nativeConfig(native) {
-  return native.createConfig({
-    privateKeyProto: generateIdentity().privateKeyProto,
-    handshakeTimeout: QUIC_DEFAULTS.handshakeTimeoutMs,
-    maxIdleTimeout: QUIC_DEFAULTS.idleTimeoutMs,
-    keepAliveInterval: QUIC_DEFAULTS.keepaliveMs,
-    maxConcurrentStreamLimit: QUIC_DEFAULTS.listenMaxStreams,
-    maxStreamData: QUIC_DEFAULTS.streamWindow,
-    maxConnectionData: QUIC_DEFAULTS.connectionWindow,
-    receiveBufferSize: QUIC_DEFAULTS.socketBuffer,
-    sendBufferSize: QUIC_DEFAULTS.socketBuffer,
-  });
+  return native.createConfig(tfgwNativeConfig(resolveQuicOptions({}), generateIdentity(), 'listen'));
 }
 
 async function raw() {

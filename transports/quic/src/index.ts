@@ -4,7 +4,7 @@ import { loadOrCreateIdentity } from './identity';
 import { resolveQuicOptions, type QuicOptions } from './options';
 import { QuicTransport } from './transport';
 
-export { QuicTransport, DEFAULT_QUIC_PORT } from './transport';
+export { QuicTransport, DEFAULT_QUIC_PORT, nativeConfig } from './transport';
 export { QuicSession } from './session';
 export { QuicMuxedStream } from './stream';
 export { QuicListener } from './listener';

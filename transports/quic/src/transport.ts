@@ -181,8 +181,11 @@ export class QuicTransport implements Transport {
   }
 }
 
-/** The library's endpoint settings from our options, for a listener or a dialer. */
-function nativeConfig(o: ResolvedQuicOptions, identity: QuicIdentity, side: 'listen' | 'dial'): NativeConfigInit {
+/**
+ * The library's endpoint settings from our options, for a listener or a dialer. Exported so
+ * the measuring scripts and the bench's raw QUIC worker run the library exactly as we do.
+ */
+export function nativeConfig(o: ResolvedQuicOptions, identity: QuicIdentity, side: 'listen' | 'dial'): NativeConfigInit {
   return {
     privateKeyProto: identity.privateKeyProto,
     handshakeTimeout: o.handshakeTimeoutMs,
