@@ -268,7 +268,7 @@ export class QuicSession extends EventEmitter implements MuxedSession {
     const kind = classifyNativeError(err);
     if (kind === 'timeout') {
       this.finish(
-        new TfgwError(ErrorCodes.TIMEOUT, `QUIC peer ${this.init.remoteAddress} sent nothing for ${this.init.idleTimeoutMs} ms (idle timeout)`, {
+        new TfgwError(ErrorCodes.TIMEOUT, `QUIC peer ${this.init.remoteAddress} went silent (idle timeout: the shorter of ours, ${this.init.idleTimeoutMs} ms, and the peer's)`, {
           cause: err,
           details: { idleTimeoutMs: this.init.idleTimeoutMs },
         }),

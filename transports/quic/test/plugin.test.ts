@@ -121,7 +121,7 @@ describe('quic options', () => {
       ],
       fingerprint: 'ab'.repeat(32),
       insecure: false,
-      keepaliveMs: 10000,
+      keepaliveMs: 2000,
       idleTimeoutMs: 30000,
       handshakeTimeoutMs: 10000,
       pendingOpens: 4096,
