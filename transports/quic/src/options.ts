@@ -13,7 +13,7 @@ export interface QuicOptions {
   insecure?: boolean;
   /**
    * QUIC keep-alive interval in ms; must be below `idleTimeoutMs`. Short on purpose: with
-   * 10 s, an agent noticed a SIGKILLed gateway only after 10.4 s in 2 of 3 runs on a loaded
+   * 10 s, an agent noticed a SIGKILLed gateway only after 10.4 s in about half the runs on a loaded
    * machine although the gateway's idle timeout was 6 s; with 2 s, always within it. @default 2000
    */
   keepaliveMs?: number;
