@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { formatEndpoint, splice, type Endpoint } from '@tfgw/core';
+import { formatEndpoint, startSplice, type Endpoint } from '@tfgw/core';
 import type { IngressTarget } from '../address';
 import type { StreamOpener } from '../opener';
 import type { ResolvedForward } from '../options';
@@ -53,6 +53,6 @@ export class TcpForward {
       stream.destroy();
       return;
     }
-    await splice(socket, stream);
+    startSplice(socket, stream);
   }
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ErrorCodes, TfgwError, asTfgwError, splice, type Endpoint, type Logger, type MuxedStream } from '@tfgw/core';
+import { ErrorCodes, TfgwError, asTfgwError, startSplice, type Endpoint, type Logger, type MuxedStream } from '@tfgw/core';
 import { basicAuthorized } from '../credentials';
 import type { IngressCredentials } from '../options';
 import type { OpenContext, StreamOpener } from '../opener';
@@ -142,7 +142,7 @@ export class HttpProxyServer {
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) stream.write(head);
-    await splice(socket, stream);
+    startSplice(socket, stream);
   }
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -163,7 +163,7 @@ export class HttpProxyServer {
     for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
     stream.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) stream.write(head);
-    await splice(socket, stream);
+    startSplice(socket, stream);
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { ErrorCodes, TfgwError, asTfgwError, readFramed, splice, type Endpoint, type FrameParse, type Logger } from '@tfgw/core';
+import { ErrorCodes, TfgwError, asTfgwError, readFramed, startSplice, type Endpoint, type FrameParse, type Logger } from '@tfgw/core';
 import { credentialsMatch } from '../credentials';
 import type { IngressCredentials } from '../options';
 import type { StreamOpener } from '../opener';
@@ -122,7 +122,7 @@ export class Socks5Server {
       return;
     }
     socket.write(encodeReply(SocksReply.SUCCEEDED, socket.localAddress, socket.localPort));
-    await splice(socket, stream);
+    startSplice(socket, stream);
   }
 
   private associate(socket: net.Socket, host: string, port: number, from: string): void {
