@@ -6,7 +6,7 @@ import { startSocat } from './socat';
 import { Sshd } from './ssh';
 
 /** Names of the TCP rivals, in column order. */
-export type TcpRival = 'direct' | 'socat' | 'node relay' | 'ssh -R';
+export type TcpRival = 'direct' | 'socat' | 'node relay' | 'node relay ×2' | 'ssh -R';
 
 /**
  * Sets up the TCP rival columns, each in front of its own target from `makeTarget`
@@ -35,6 +35,15 @@ export async function tcpRivals(ctx: ScenarioContext, which: TcpRival[], makeTar
         sys.procs = { relay: p.pid };
         sys.data = { port };
         sys.setupCommands = ['node bench/dist/workers/relay.js <port> 127.0.0.1 <target>'];
+      } else if (name === 'node relay ×2') {
+        // Two Node relay processes in a row: the same number of processes and hops as
+        // gateway + agent, so the floor a Node tunnel could reach on this path.
+        const [port, middle] = [await freePort(), await freePort()];
+        const second = await startNodeRelay(ctx.scope, middle, target, fdLimit);
+        const first = await startNodeRelay(ctx.scope, port, middle, fdLimit);
+        sys.procs = { relay: first.pid, relay2: second.pid };
+        sys.data = { port };
+        sys.setupCommands = ['node bench/dist/workers/relay.js <middle> 127.0.0.1 <target>', 'node bench/dist/workers/relay.js <port> 127.0.0.1 <middle>'];
       } else {
         sshd ??= await Sshd.start(ctx.scope, ctx.dir, fdLimit);
         const port = await freePort();

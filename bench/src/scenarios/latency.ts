@@ -10,7 +10,7 @@ export const latency: Scenario = {
   title: 'TCP round-trip latency (64-byte ping-pong)',
   description:
     '10 000 sequential 64-byte ping-pongs on one connection (2 000 with --quick) after a warm-up, through a public TCP port to a Node echo server ' +
-    '(bench/src/workers/ping.ts, echo-server.ts); percentiles of the round trip in microseconds. Same rivals as tcp-throughput.',
+    '(bench/src/workers/ping.ts, echo-server.ts); percentiles of the round trip in microseconds. Same rivals as tcp-throughput, plus `node relay ×2`: two Node relay processes in a row, as many processes and hops as gateway + agent.',
   tools: ['socat', 'sshd', 'ssh', 'ssh-keygen'],
   measurements: [
     {
@@ -35,7 +35,7 @@ export const latency: Scenario = {
       expect: 1,
       toData: (agent) => ({ port: addressPort(agent.addresses[0]) }),
     });
-    return [...tfgw, ...(await tcpRivals(ctx, ['direct', 'socat', 'node relay', 'ssh -R'], target))];
+    return [...tfgw, ...(await tcpRivals(ctx, ['direct', 'socat', 'node relay', 'node relay ×2', 'ssh -R'], target))];
   },
   async measure(ctx, sys, _m, commands) {
     const count = ctx.opts.quick ? 2000 : 10000;
