@@ -3,13 +3,7 @@ import { ErrorCodes, TfgwError } from '@tfgw/core';
 import { formatForwardedElement, forwardedNode } from './forwarded';
 import { FieldKind, type FastRequestHead } from './request-parser';
 import type { HeaderChange } from './route-options';
-
-/** 1 for tchar (RFC 9110 §5.6.2). */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+import { TCHAR } from './http-chars';
 
 /** Methods whose requests carry no body unless they say so; others get `Content-Length: 0` when they send none (like Node's client). */
 const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);

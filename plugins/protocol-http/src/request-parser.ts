@@ -1,3 +1,5 @@
+import { TCHAR, VCHAR } from './http-chars';
+
 /**
  * The visitor-side parser of the ingress's fast path: a strict HTTP/1.1 request head
  * reader that accepts only plain, unambiguous requests (the common case: `GET /x` with
@@ -57,17 +59,6 @@ const MAX_BODY_DIGITS = 5;
 /** Methods served by the fast path. CONNECT, TRACE and others go to Node. */
 const FAST_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 
-/** 1 for tchar (RFC 9110 §5.6.2). */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
-/** 1 for field value characters: HTAB, SP, VCHAR, obs-text. */
-const VCHAR = new Uint8Array(256);
-VCHAR[0x09] = 1;
-for (let c = 0x20; c <= 0x7e; c++) VCHAR[c] = 1;
-for (let c = 0x80; c <= 0xff; c++) VCHAR[c] = 1;
 /** 1 for request-target characters accepted here: visible ASCII except `#` (a fragment has no business in a request). */
 const TARGET = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7e; c++) TARGET[c] = 1;

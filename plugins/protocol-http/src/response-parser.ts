@@ -1,4 +1,5 @@
 import { ErrorCodes, TfgwError } from '@tfgw/core';
+import { TCHAR, VCHAR } from './http-chars';
 
 /**
  * A small, strict HTTP/1.1 response reader for the ingress's tunnel side (RFC 9112): the
@@ -51,17 +52,6 @@ function bad(message: string): TfgwError {
   return new TfgwError(ErrorCodes.BAD_MESSAGE, `the service sent an invalid response: ${message}`);
 }
 
-/** 1 for tchar (RFC 9110 §5.6.2): the characters of field names and tokens. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
-/** 1 for characters allowed in field values and reason phrases: HTAB, SP, VCHAR, obs-text. */
-const VCHAR = new Uint8Array(256);
-VCHAR[0x09] = 1;
-for (let c = 0x20; c <= 0x7e; c++) VCHAR[c] = 1;
-for (let c = 0x80; c <= 0xff; c++) VCHAR[c] = 1;
 /** Value of a hex digit + 1, 0 when not one. */
 const HEX = new Uint8Array(256);
 for (let c = 0; c < 10; c++) HEX[0x30 + c] = c + 1;
