@@ -1,3 +1,4 @@
+import { PING_MEASUREMENT, streamsOf, throughputMeasurement } from '../measurements';
 import { directSystem } from '../rivals/direct';
 import { Sshd } from '../rivals/ssh';
 import { freePort } from '../ports';
@@ -15,19 +16,7 @@ export const clientPath: Scenario = {
     '(client -> gateway -> agent -> service, client and agent on the same transport) vs `ssh -L` to an sshd next to the service ' +
     '(one hop fewer: the ssh server is the agent). iperf3 1 and 8 streams, and 64-byte ping-pongs.',
   tools: ['iperf3', 'sshd', 'ssh', 'ssh-keygen'],
-  measurements: [
-    { key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (1 stream)', scale: 1e9 } },
-    { key: 'p8', label: '8 streams', figures: [{ key: 'gbps8', label: '8 streams, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (8 streams)', scale: 1e9 } },
-    {
-      key: 'rtt',
-      label: 'ping-pong',
-      figures: [
-        { key: 'p50', label: 'ping p50, µs', better: 'lower' },
-        { key: 'p99', label: 'ping p99, µs', better: 'lower' },
-      ],
-      cost: { label: 'CPU per round trip, µs', scale: 1e6 },
-    },
-  ],
+  measurements: [throughputMeasurement(1), throughputMeasurement(8), PING_MEASUREMENT],
   async setup(ctx) {
     const echoPort = await freePort();
     await startWorkerServer(ctx.scope, 'echo-server', 'echo-server', [echoPort]);
@@ -73,8 +62,9 @@ export const clientPath: Scenario = {
   },
   async measure(ctx, sys, m, commands): Promise<Record<string, number>> {
     if (m.key !== 'rtt') {
-      const r = await iperf(sys.data.iperf as number, ctx.seconds, m.key === 'p1' ? 1 : 8, commands);
-      return { [m.key === 'p1' ? 'gbps1' : 'gbps8']: r.gbps, work: r.bytes };
+      const streams = streamsOf(m);
+      const r = await iperf(sys.data.iperf as number, ctx.seconds, streams, commands);
+      return { [`gbps${streams}`]: r.gbps, work: r.bytes };
     }
     const count = ctx.opts.quick ? 2000 : 10000;
     const r = await runWorkerJson<{ p50: number; p99: number; total: number }>('ping', ['127.0.0.1', sys.data.echo as number, count, 64], 180_000, commands);

@@ -1,3 +1,4 @@
+import { PING_MEASUREMENT, streamsOf, throughputMeasurement } from '../measurements';
 import { freePort } from '../ports';
 import { iperf, startIperfServer } from '../tools/iperf3';
 import { packageProblem, tfgwSystems, type Agent } from '../tfgw';
@@ -63,19 +64,7 @@ export const quic: Scenario = {
     'for the same duration and warm-up; its ping is a 64-byte echo on one QUIC stream. Same windows and socket buffers as the transport. ' +
     'The ratio "tfgw quic ÷ quic raw" is what the transport and the tunnel keep of the library (first target: ≥ 0.7× for throughput).',
   tools: ['iperf3'],
-  measurements: [
-    { key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (1 stream)', scale: 1e9 } },
-    { key: 'p16', label: '16 streams', figures: [{ key: 'gbps16', label: '16 streams, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (16 streams)', scale: 1e9 } },
-    {
-      key: 'rtt',
-      label: 'ping-pong',
-      figures: [
-        { key: 'p50', label: 'ping p50, µs', better: 'lower' },
-        { key: 'p99', label: 'ping p99, µs', better: 'lower' },
-      ],
-      cost: { label: 'CPU per round trip, µs', scale: 1e6 },
-    },
-  ],
+  measurements: [throughputMeasurement(1), throughputMeasurement(16), PING_MEASUREMENT],
   async setup(ctx) {
     const echoPort = await freePort();
     await startWorkerServer(ctx.scope, 'echo-server', 'echo-server', [echoPort]);
@@ -96,11 +85,11 @@ export const quic: Scenario = {
   async measure(ctx, sys, m, commands): Promise<Record<string, number>> {
     const raw = sys.name === RAW;
     if (m.key !== 'rtt') {
-      const streams = m.key === 'p1' ? 1 : 16;
+      const streams = streamsOf(m);
       const r = raw
         ? await rawCommand<{ gbps: number; bytes: number }>(sys, 'tput', [ctx.seconds, streams], (ctx.seconds + 30) * 1000, commands)
         : await iperf(sys.data.iperf as number, ctx.seconds, streams, commands);
-      return { [m.key === 'p1' ? 'gbps1' : 'gbps16']: r.gbps, work: r.bytes };
+      return { [`gbps${streams}`]: r.gbps, work: r.bytes };
     }
     const count = ctx.opts.quick ? 2000 : 10000;
     const r = raw

@@ -1,3 +1,4 @@
+import { streamsOf, throughputMeasurement } from '../measurements';
 import { tcpRivals } from '../rivals/tcp-relays';
 import { iperf, startIperfServer } from '../tools/iperf3';
 import { addressPort, tfgwSystems } from '../tfgw';
@@ -13,10 +14,7 @@ export const tcpThroughput: Scenario = {
     'Rivals: direct to iperf3; socat relay; a plain Node `socket.pipe` relay; OpenSSH reverse tunnel (`ssh -R`, aes128-gcm). ' +
     'Each column has its own iperf3 server.',
   tools: ['iperf3', 'socat', 'sshd', 'ssh', 'ssh-keygen'],
-  measurements: [
-    { key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (1 stream)', scale: 1e9 } },
-    { key: 'p8', label: '8 streams', figures: [{ key: 'gbps8', label: '8 streams, Gbit/s', better: 'higher' }], cost: { label: 'CPU per GB, s (8 streams)', scale: 1e9 } },
-  ],
+  measurements: [throughputMeasurement(1), throughputMeasurement(8)],
   async setup(ctx) {
     const target = async (label: string): Promise<number> => (await startIperfServer(ctx.scope, label)).port;
     const tfgw = await tfgwSystems(ctx, {
@@ -29,8 +27,8 @@ export const tcpThroughput: Scenario = {
   },
   async measure(ctx, sys, m, commands): Promise<Record<string, number>> {
     const port = sys.data.port as number;
-    const streams = m.key === 'p1' ? 1 : 8;
+    const streams = streamsOf(m);
     const r = await iperf(port, ctx.seconds, streams, commands);
-    return { [m.key === 'p1' ? 'gbps1' : 'gbps8']: r.gbps, work: r.bytes };
+    return { [`gbps${streams}`]: r.gbps, work: r.bytes };
   },
 };
