@@ -8,10 +8,10 @@ export { QuicTransport, DEFAULT_QUIC_PORT, nativeConfig } from './transport';
 export { QuicSession } from './session';
 export { QuicMuxedStream } from './stream';
 export { QuicListener } from './listener';
-export { QUIC_DEFAULTS, MAX_STREAMS, maxStreamsFor, resolveQuicOptions, parseHostPort, type QuicOptions, type ResolvedQuicOptions } from './options';
+export { QUIC_DEFAULTS, MAX_STREAMS, MAX_THREADS, maxStreamsFor, resolveQuicOptions, parseHostPort, type QuicOptions, type ResolvedQuicOptions } from './options';
 export { IDENTITY_FILE, generateIdentity, identityFromPem, loadOrCreateIdentity, quicFingerprint, type QuicIdentity, type StoredIdentity } from './identity';
 export { fingerprintOf, parseFingerprint, peerIdOf, type Fingerprint } from './fingerprint';
-export { NATIVE_VERSION, nativePackageName } from './native';
+export { NATIVE_VERSION, THREADS_ENV, defaultThreads, nativePackageName } from './native';
 
 /** Name of the plugin. */
 export const PLUGIN_NAME = 'transport-quic';

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { ErrorCodes, TfgwError } from '@tfgw/core';
 
 /**
@@ -88,6 +89,8 @@ export interface NativeClient {
 
 /** The typed surface of the library. */
 export interface NativeBinding {
+  /** Worker threads of the library's runtime in this process (fixed when it loaded). */
+  readonly threads: number;
   /** Validate settings and build TLS configs from the identity. */
   createConfig(init: NativeConfigInit): NativeConfig;
   /** Bind a UDP socket and accept connections. */
@@ -156,14 +159,48 @@ interface RawModule {
 
 let cached: NativeBinding | undefined;
 
+/** The environment variable the library's runtime (tokio) reads its worker-thread count from. */
+export const THREADS_ENV = 'TOKIO_WORKER_THREADS';
+
 /**
- * Load the native layer once. Throws TFGW_ERR_UNKNOWN_TRANSPORT, naming the package to
- * install, when this platform has no prebuilt package (or it fails to load).
+ * Worker threads of the library's runtime when neither the `threads` option nor
+ * TOKIO_WORKER_THREADS says: half the cores, at least one. tokio's own default is one per
+ * core, which on 2 cores left the tunnel over quic at 0.57x of the library's raw throughput
+ * (1 stream) and 0.41x (16 streams): the runtime's threads, Node's main thread and the
+ * services it carries all compete for the same cores. With one thread: 0.68x and 0.80x
+ * (`npm run bench -- quic`, transports/quic/README.md).
  */
-export function loadNative(): NativeBinding {
-  if (cached) return cached;
+export function defaultThreads(cores: number = os.availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / 2));
+}
+
+/**
+ * Load the native layer once. The library starts its runtime when it loads, so the thread
+ * count is decided then: `threads` if given, else TOKIO_WORKER_THREADS if set, else
+ * {@link defaultThreads}. The variable is set only while loading, so child processes do not
+ * inherit it. Throws TFGW_ERR_UNKNOWN_TRANSPORT, naming the package to install, when this
+ * platform has no prebuilt package (or it fails to load), and TFGW_ERR_CONFIG for a bad
+ * TOKIO_WORKER_THREADS or a `threads` other than the one the runtime already runs.
+ */
+export function loadNative(threads?: number): NativeBinding {
+  if (cached) {
+    if (threads !== undefined && threads !== cached.threads) {
+      throw new TfgwError(
+        ErrorCodes.CONFIG,
+        `threads: the QUIC runtime of this process already runs ${cached.threads} threads (the first quic transport to start decides); got ${threads}`,
+        { details: { path: 'threads' } },
+      );
+    }
+    return cached;
+  }
+  const fromEnv = process.env[THREADS_ENV];
+  if (threads === undefined && fromEnv !== undefined && !/^[1-9][0-9]{0,3}$/.test(fromEnv)) {
+    throw new TfgwError(ErrorCodes.CONFIG, `${THREADS_ENV}: expected a whole number from 1 to 9999, got ${JSON.stringify(fromEnv)}`, { details: { path: THREADS_ENV } });
+  }
+  const count = threads ?? (fromEnv !== undefined ? Number(fromEnv) : defaultThreads());
   const pkg = nativePackageName();
   let raw: RawModule;
+  process.env[THREADS_ENV] = String(count);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     raw = require(pkg) as RawModule;
@@ -173,11 +210,15 @@ export function loadNative(): NativeBinding {
       `quic:// needs the native package ${pkg}@${NATIVE_VERSION} (an optional dependency of @tfgw/transport-quic), which could not be loaded on ${process.platform}-${process.arch}: ${(err as Error).message}`,
       { cause: err, details: { package: pkg, version: NATIVE_VERSION } },
     );
+  } finally {
+    if (fromEnv === undefined) delete process.env[THREADS_ENV];
+    else process.env[THREADS_ENV] = fromEnv;
   }
   if (typeof raw.QuinnConfig !== 'function' || typeof raw.Server !== 'function' || typeof raw.Client !== 'function') {
     throw new TfgwError(ErrorCodes.UNKNOWN_TRANSPORT, `${pkg} does not have the API of version ${NATIVE_VERSION}`, { details: { package: pkg, version: NATIVE_VERSION } });
   }
   cached = {
+    threads: count,
     createConfig: (init) => new raw.QuinnConfig(init) as unknown as NativeConfig,
     createServer: (config, ip, port) => new raw.Server(config, ip, port),
     createClient: (config, family) => new raw.Client(config, family === 6 ? raw.SocketFamily.Ipv6 : raw.SocketFamily.Ipv4),

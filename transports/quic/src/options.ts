@@ -43,6 +43,13 @@ export interface QuicOptions {
   connectionWindow?: number;
   /** UDP socket send/receive buffer size request (the OS may clamp it). @default 2097152 */
   socketBuffer?: number;
+  /**
+   * Worker threads of the QUIC library's runtime. One runtime serves the whole process, so
+   * the first quic transport to start decides; a later one asking for another count fails
+   * with TFGW_ERR_CONFIG. Only the plugin's options set it, not a per-listen or per-dial one.
+   * @default the environment's TOKIO_WORKER_THREADS, else half the cores (at least 1)
+   */
+  threads?: number;
 }
 
 /** {@link QuicOptions} after validation, with defaults filled in. */
@@ -73,6 +80,8 @@ export interface ResolvedQuicOptions {
   connectionWindow: number;
   /** Socket buffer request. */
   socketBuffer: number;
+  /** Runtime threads, if set. */
+  threads?: number;
 }
 
 /** Defaults of every numeric option. */
@@ -94,6 +103,9 @@ export const QUIC_DEFAULTS = {
 const U32 = 0xffff_ffff;
 /** Largest `maxStreams`: beyond it quinn's up-front per-connection state would exceed ~85 MB. */
 export const MAX_STREAMS = 1 << 20;
+
+/** Largest `threads`. */
+export const MAX_THREADS = 1024;
 
 /** Keys of {@link QUIC_DEFAULTS} that are options as they are. */
 type NumericKey = Exclude<keyof typeof QUIC_DEFAULTS, 'listenMaxStreams' | 'dialMaxStreams'>;
@@ -138,6 +150,7 @@ export function resolveQuicOptions(options: Record<string, unknown> = {}, base?:
     streamWindow: num('streamWindow', 1024),
     connectionWindow: num('connectionWindow', 1024),
     socketBuffer: num('socketBuffer', 1024),
+    threads: o.threads === undefined ? base?.threads : checkInt('threads', o.threads, 1, MAX_THREADS),
   };
   if (resolved.keepaliveMs >= resolved.idleTimeoutMs) {
     throw configError('keepaliveMs', `must be below idleTimeoutMs (${resolved.idleTimeoutMs}), got ${resolved.keepaliveMs}`);

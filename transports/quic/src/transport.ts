@@ -80,7 +80,7 @@ export class QuicTransport implements Transport {
       );
     }
     if (!endpoint) {
-      const native = loadNative();
+      const native = loadNative(this.defaults.threads);
       const config = native.createConfig(nativeConfig(o, identity, 'listen'));
       let server;
       try {
@@ -136,7 +136,7 @@ export class QuicTransport implements Transport {
     }
     opts.signal?.throwIfAborted();
     const { ip, family } = await resolveHost(host);
-    const native = loadNative();
+    const native = loadNative(this.defaults.threads);
     const client = native.createClient(this.dialConfig(o), family);
     let connection: NativeConnection;
     try {
@@ -173,7 +173,7 @@ export class QuicTransport implements Transport {
     let config = this.dialConfigs.get(key);
     if (!config) {
       this.dialIdentity ??= generateIdentity();
-      config = loadNative().createConfig(nativeConfig(o, this.dialIdentity, 'dial'));
+      config = loadNative(this.defaults.threads).createConfig(nativeConfig(o, this.dialIdentity, 'dial'));
       if (this.dialConfigs.size >= DIAL_CONFIG_CACHE) this.dialConfigs.delete(this.dialConfigs.keys().next().value as string);
       this.dialConfigs.set(key, config);
     }

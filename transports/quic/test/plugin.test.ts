@@ -101,6 +101,9 @@ describe('quic options', () => {
     [{ maxStreams: 0 }, 'maxStreams', undefined],
     [{ maxStreams: 2 ** 21 }, 'maxStreams', 'maxStreams: expected an integer from 1 to 1048576, got 2097152'],
     [{ openTimeoutMs: 0 }, 'openTimeoutMs', undefined],
+    [{ threads: 0 }, 'threads', undefined],
+    [{ threads: 1.5 }, 'threads', undefined],
+    [{ threads: 2048 }, 'threads', 'threads: expected an integer from 1 to 1024, got 2048'],
   ])('%j is refused with TFGW_ERR_CONFIG at %s', (options, p, message) => {
     let err: unknown;
     try {
