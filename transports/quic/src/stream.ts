@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import { ErrorCodes, TfgwError, type MuxedStream } from '@tfgw/core';
 import { classifyNativeError, type NativeStream } from './native';
+import { writeSlabs } from './write-slabs';
 
 /** Largest chunk asked of one native read. */
 export const READ_CHUNK = 256 * 1024;
@@ -24,6 +25,9 @@ export function nextReadSize(asked: number, got: number): number {
   while (size < got && size < READ_CHUNK) size *= 2;
   return size;
 }
+
+/** Writes of at least this many bytes are copied into a write slab before the native write. */
+export const MIN_SLAB_COPY = 8 * 1024;
 
 /** Bytes buffered on each side of the Duplex before it signals backpressure. */
 export const STREAM_HIGH_WATER_MARK = 256 * 1024;
@@ -159,11 +163,13 @@ export class QuicMuxedStream extends Duplex implements MuxedStream {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.send(chunk, callback);
+    this.send(chunk, undefined, chunk.length, callback);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.send(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+    let total = 0;
+    for (const c of chunks) total += c.chunk.length;
+    this.send(undefined, chunks, total, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -190,13 +196,34 @@ export class QuicMuxedStream extends Duplex implements MuxedStream {
     callback(error);
   }
 
-  private send(data: Buffer, callback: (error?: Error | null) => void): void {
+  /**
+   * One native write of `chunk`, or of `chunks` in order, `total` bytes. Bulk data is copied
+   * into a write slab first ({@link WriteSlabs} says why); small writes, and bulk writes when
+   * every slab is busy, go out as they are.
+   */
+  private send(chunk: Buffer | undefined, chunks: Array<{ chunk: Buffer }> | undefined, total: number, callback: (error?: Error | null) => void): void {
+    const slab = total >= MIN_SLAB_COPY && total <= writeSlabs.slabSize ? writeSlabs.take() : undefined;
+    let data: Buffer;
+    if (slab) {
+      if (chunk) chunk.copy(slab, 0);
+      else {
+        let at = 0;
+        for (const c of chunks!) at += c.chunk.copy(slab, at);
+      }
+      data = slab.subarray(0, total);
+    } else {
+      data = chunk ?? (chunks!.length === 1 ? chunks![0].chunk : Buffer.concat(chunks!.map((c) => c.chunk), total));
+    }
     this.native!.write(data).then(
       () => {
-        this.counters.bytesOut += data.length;
+        if (slab) writeSlabs.give(slab);
+        this.counters.bytesOut += total;
         callback();
       },
-      (err) => callback(streamError(err, 'write')),
+      (err) => {
+        if (slab) writeSlabs.give(slab);
+        callback(streamError(err, 'write'));
+      },
     );
   }
 }
