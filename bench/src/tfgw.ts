@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { NODE_FLAGS } from '@tfgw/core';
 import { whileAlive, type Proc } from './procs';
 import { portBlock, waitForPort } from './ports';
 import type { ScenarioContext, System } from './types';
@@ -77,18 +78,19 @@ export interface Gateway {
 }
 
 /**
- * Node arguments in front of the CLI: under `--profile`, `--cpu-prof` into bench/results/profiles
+ * Node arguments in front of the CLI: the V8 flags the `tfgw` command starts Node with
+ * (NODE_FLAGS, so the bench runs tfgw as users do), and under `--profile`, `--cpu-prof` into bench/results/profiles
  * with a file name that says which scenario and role it is (the latest run overwrites).
  */
 function nodeArgs(ctx: ScenarioContext, role: string): string[] {
-  if (!ctx.profile) return [];
+  if (!ctx.profile) return [...NODE_FLAGS];
   fs.mkdirSync(PROFILE_DIR, { recursive: true });
-  return ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${path.basename(ctx.dir).replace(/-[^-]+$/, '')}-${role}.cpuprofile`];
+  return [...NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${path.basename(ctx.dir).replace(/-[^-]+$/, '')}-${role}.cpuprofile`];
 }
 
 /** The tfgw command line for the report, with `tfgw` in place of `node core/dist/cli.js`. */
 export function displayCommand(p: Proc): string {
-  return p.commandLine.replace(/^\S+ (?:--cpu-prof --cpu-prof-dir \S+ --cpu-prof-name \S+ )?\S*core\/dist\/cli\.js/, 'tfgw').replace(/\/tmp\/[^\s/]+\/[^\s]*\/(\S+)/g, '<tmp>/$1');
+  return p.commandLine.replace(/^\S+ (?:--[a-z-]+=\S+ )*(?:--cpu-prof --cpu-prof-dir \S+ --cpu-prof-name \S+ )?\S*core\/dist\/cli\.js/, 'tfgw').replace(/\/tmp\/[^\s/]+\/[^\s]*\/(\S+)/g, '<tmp>/$1');
 }
 
 /** Plugin short name -> workspace folder. */

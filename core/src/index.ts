@@ -29,3 +29,4 @@ export * from './loader';
 export * from './config/load';
 export * from './config/validate';
 export * from './create-node';
+export { NODE_FLAGS } from './cli/node-flags';
