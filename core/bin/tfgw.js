@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; exec node --initial-old-space-size=64 "$0" "$@"
+':' //; exec node --initial-old-space-size=64 --max-semi-space-size=2 "$0" "$@"
 // The `tfgw` command. A committed stub, so npm links it at install time even before the
 // TypeScript build has produced dist/ (the real CLI is dist/cli.js).
 //

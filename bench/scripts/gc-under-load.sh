@@ -1,0 +1,63 @@
+#!/bin/bash
+# Full GCs and CPU per GB of the example gateway under one bulk TCP stream, with or without
+# V8 flags in front of the CLI. Manual: the example config's fixed ports (7000, 20000-...)
+# must be free, iperf3 installed, `npx tsc -b` done.
+#
+#   bench/scripts/gc-under-load.sh [TRANSPORT] [SECONDS] [-- NODE_FLAGS...]
+#   bench/scripts/gc-under-load.sh tcp 5                                    # plain node
+#   bench/scripts/gc-under-load.sh tcp 5 -- --initial-old-space-size=64     # as `tfgw` runs
+#
+# Prints Gbit/s, gateway and agent CPU seconds per GB (utime+stime from /proc) and the
+# number of full (Mark-Compact) GCs the gateway ran during the transfer (--trace-gc).
+set -euo pipefail
+transport=${1:-tcp}
+seconds=${2:-5}
+shift $(( $# < 2 ? $# : 2 ))
+[ "${1:-}" = "--" ] && shift
+flags=("$@")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+iperf_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+iperf3 -s -p "$iperf_port" >/dev/null 2>&1 &
+pids+=($!)
+cd "$root"
+node "${flags[@]}" --trace-gc core/dist/cli.js --config tfgw.config.example.js --log-level warn >"$work/gw.log" 2>&1 &
+gw=$!
+pids+=($gw)
+case $transport in
+  tcp) server=tcp://127.0.0.1:7000 ;;
+  ws) server=ws://127.0.0.1:7080/_tfgw ;;
+  quic) server= ;;
+  *) echo "transport: tcp, ws or quic" >&2; exit 2 ;;
+esac
+for _ in $(seq 100); do
+  if [ "$transport" = quic ]; then fp=$(node transports/quic/dist/cli.js .tfgw 2>/dev/null || true); [ -n "$fp" ] && server="quic://127.0.0.1:7443#$fp"; fi
+  [ -n "$server" ] && (exec 3<>/dev/tcp/127.0.0.1/7000) 2>/dev/null && break
+  sleep 0.1
+done
+node "${flags[@]}" core/dist/cli.js agent --server "$server" --token dev-token --name gcload --tcp "127.0.0.1:$iperf_port" >"$work/agent.log" 2>&1 &
+ag=$!
+pids+=($ag)
+port=
+for _ in $(seq 100); do
+  port=$(grep -o 'tcp://127.0.0.1:[0-9]*' "$work/agent.log" | head -1 | cut -d: -f3 || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "the agent did not register; its log:" >&2; cat "$work/agent.log" >&2; exit 1; }
+
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+g0=$(cpu $gw); a0=$(cpu $ag); mc0=$(grep -ac Mark-Compact "$work/gw.log" || true)
+json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J)
+g1=$(cpu $gw); a1=$(cpu $ag); mc1=$(grep -ac Mark-Compact "$work/gw.log" || true)
+ticks=$(getconf CLK_TCK)
+echo "$json" | node -e '
+let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+  const j = JSON.parse(s); const gb = j.end.sum_received.bytes / 1e9;
+  const [g, a, t, mc] = process.argv.slice(1).map(Number);
+  console.log(`gbps=${(j.end.sum_received.bits_per_second / 1e9).toFixed(2)} gw_s_per_gb=${(g / t / gb).toFixed(2)} agent_s_per_gb=${(a / t / gb).toFixed(2)} gateway_full_gcs=${mc}`);
+});' $((g1 - g0)) $((a1 - a0)) "$ticks" $((mc1 - mc0))
