@@ -3,12 +3,15 @@
 # V8 flags in front of the CLI. Manual: the example config's fixed ports (7000, 20000-...)
 # must be free, iperf3 installed, `npx tsc -b` done.
 #
-#   bench/scripts/gc-under-load.sh [TRANSPORT] [SECONDS] [-- NODE_FLAGS...]
+#   bench/scripts/gc-under-load.sh [TRANSPORT|ping] [SECONDS] [-- NODE_FLAGS...]
 #   bench/scripts/gc-under-load.sh tcp 5                                    # plain node
 #   bench/scripts/gc-under-load.sh tcp 5 -- --initial-old-space-size=64     # as `tfgw` runs
+#   bench/scripts/gc-under-load.sh ping 0 -- --initial-old-space-size=64    # 20,000 ping-pongs
 #
 # Prints Gbit/s, gateway and agent CPU seconds per GB (utime+stime from /proc) and the
-# number of full (Mark-Compact) GCs the gateway ran during the transfer (--trace-gc).
+# number of full (Mark-Compact) GCs the gateway ran during the transfer (--trace-gc). With
+# `ping` (over the tcp transport), 20,000 sequential 64-byte round trips to an echo server
+# instead: p50 and p99 in µs and gateway + agent CPU µs per round trip.
 set -euo pipefail
 transport=${1:-tcp}
 seconds=${2:-5}
@@ -21,18 +24,22 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-iperf_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-iperf3 -s -p "$iperf_port" >/dev/null 2>&1 &
-pids+=($!)
 cd "$root"
+iperf_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+if [ "$transport" = ping ]; then
+  node bench/dist/workers/echo-server.js "$iperf_port" >/dev/null 2>&1 &
+else
+  iperf3 -s -p "$iperf_port" >/dev/null 2>&1 &
+fi
+pids+=($!)
 node "${flags[@]}" --trace-gc core/dist/cli.js --config tfgw.config.example.js --log-level warn >"$work/gw.log" 2>&1 &
 gw=$!
 pids+=($gw)
 case $transport in
-  tcp) server=tcp://127.0.0.1:7000 ;;
+  tcp | ping) server=tcp://127.0.0.1:7000 ;;
   ws) server=ws://127.0.0.1:7080/_tfgw ;;
   quic) server= ;;
-  *) echo "transport: tcp, ws or quic" >&2; exit 2 ;;
+  *) echo "first argument: tcp, ws, quic or ping" >&2; exit 2 ;;
 esac
 for _ in $(seq 100); do
   if [ "$transport" = quic ]; then fp=$(node transports/quic/dist/cli.js .tfgw 2>/dev/null || true); [ -n "$fp" ] && server="quic://127.0.0.1:7443#$fp"; fi
@@ -51,10 +58,21 @@ done
 [ -n "$port" ] || { echo "the agent did not register; its log:" >&2; cat "$work/agent.log" >&2; exit 1; }
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+ticks=$(getconf CLK_TCK)
+if [ "$transport" = ping ]; then
+  g0=$(cpu $gw); a0=$(cpu $ag)
+  out=$(node bench/dist/workers/ping.js 127.0.0.1 "$port" 20000 64 | tail -1)
+  g1=$(cpu $gw); a1=$(cpu $ag)
+  echo "$out" | node -e '
+let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+  const j = JSON.parse(s); const [c, t] = process.argv.slice(1).map(Number);
+  console.log(`p50_us=${j.p50.toFixed(0)} p99_us=${j.p99.toFixed(0)} cpu_us_per_round_trip=${((c / t) * 1e6 / j.total).toFixed(0)}`);
+});' $((g1 - g0 + a1 - a0)) "$ticks"
+  exit 0
+fi
 g0=$(cpu $gw); a0=$(cpu $ag); mc0=$(grep -ac Mark-Compact "$work/gw.log" || true)
 json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J)
 g1=$(cpu $gw); a1=$(cpu $ag); mc1=$(grep -ac Mark-Compact "$work/gw.log" || true)
-ticks=$(getconf CLK_TCK)
 echo "$json" | node -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const j = JSON.parse(s); const gb = j.end.sum_received.bytes / 1e9;
