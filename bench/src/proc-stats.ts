@@ -53,6 +53,31 @@ export function cpuSeconds(pid: number): number {
   return ticks / CLK_TCK;
 }
 
+/**
+ * CPU seconds used so far by the threads of `pid` whose name (`comm`) is `thread`, e.g.
+ * `tokio-rt-worker` for the QUIC library's runtime; 0 when the process is gone.
+ */
+export function threadCpuSeconds(pid: number, thread: string): number {
+  let ticks = 0;
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tasks) {
+    try {
+      const s = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      if (s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) !== thread) continue;
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
 /** Resident set size of `pid` alone, in bytes (VmRSS of /proc/<pid>/status), or NaN when gone. */
 export function rssBytes(pid: number): number {
   try {

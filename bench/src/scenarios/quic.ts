@@ -2,12 +2,38 @@ import { PING_MEASUREMENT, streamsOf, throughputMeasurement } from '../measureme
 import { freePort } from '../ports';
 import { iperf, startIperfServer } from '../tools/iperf3';
 import { packageProblem, tfgwSystems, type Agent } from '../tfgw';
-import type { Scenario, ScenarioContext, System } from '../types';
+import type { Measurement, Scenario, ScenarioContext, System } from '../types';
+import { threadCpuSeconds } from '../proc-stats';
 import { runWorkerJson, startWorkerServer, workerPath } from '../workers';
 import type { Proc } from '../procs';
 
 /** Column of the QUIC library on its own. */
 const RAW = 'quic raw';
+
+/** Name of the QUIC library's runtime threads (tokio's), where quinn does its work. */
+const LIBRARY_THREAD = 'tokio-rt-worker';
+
+/**
+ * Throughput plus what the library's own threads used over the run, for the quic columns:
+ * their CPU per GB (the library's work per byte: equal in both columns means the transport
+ * adds none) and their share of a core (what they got of the machine).
+ */
+function quicThroughput(streams: number): Measurement {
+  const m = throughputMeasurement(streams);
+  return {
+    ...m,
+    figures: [
+      ...m.figures,
+      { key: `lib${streams}`, label: `library threads' CPU per GB, s (${m.label})`, better: 'lower' },
+      { key: `libcore${streams}`, label: `library threads, % of a core (${m.label})`, better: 'higher', noRatio: true },
+    ],
+  };
+}
+
+/** CPU seconds so far of the library's threads in the column's processes. */
+function librarySeconds(sys: System): number {
+  return Object.values(sys.procs).reduce((sum, pid) => sum + threadCpuSeconds(pid, LIBRARY_THREAD), 0);
+}
 
 /** Public port the agent printed for the service that forwards to 127.0.0.1:`target`. */
 function publicPort(agent: Agent, target: number): number {
@@ -62,9 +88,11 @@ export const quic: Scenario = {
     '@chainsafe/libp2p-quic that the quic transport uses, with no tfgw code, one process per endpoint like gateway and agent ' +
     '(bench/src/workers/quic-raw.ts): the listener writes 128 KiB chunks on 1 or 16 streams to the dialer, which reads 256 KiB at a time, ' +
     'for the same duration and warm-up; its ping is a 64-byte echo on one QUIC stream. Same windows and socket buffers as the transport. ' +
-    'The ratio "tfgw quic ÷ quic raw" is what the transport and the tunnel keep of the library (first target: ≥ 0.7× for throughput).',
+    'The ratio "tfgw quic ÷ quic raw" is what the transport and the tunnel keep of the library (first target: ≥ 0.7× for throughput). ' +
+    "For the quic columns, the library's runtime threads (tokio-rt-worker, where quinn encrypts, packs and does UDP I/O) are counted " +
+    'apart: their CPU per GB is the library\'s work per byte, and their % of a core (summed over both processes) is what they got of the machine.',
   tools: ['iperf3'],
-  measurements: [throughputMeasurement(1), throughputMeasurement(16), PING_MEASUREMENT],
+  measurements: [quicThroughput(1), quicThroughput(16), PING_MEASUREMENT],
   async setup(ctx) {
     const echoPort = await freePort();
     await startWorkerServer(ctx.scope, 'echo-server', 'echo-server', [echoPort]);
@@ -86,10 +114,20 @@ export const quic: Scenario = {
     const raw = sys.name === RAW;
     if (m.key !== 'rtt') {
       const streams = streamsOf(m);
+      // The tcp and ws columns share the gateway, whose idle quic listener has these threads too.
+      const quicColumn = raw || sys.name === 'tfgw quic';
+      const lib0 = librarySeconds(sys);
+      const t0 = process.hrtime.bigint();
       const r = raw
         ? await rawCommand<{ gbps: number; bytes: number }>(sys, 'tput', [ctx.seconds, streams], (ctx.seconds + 30) * 1000, commands)
         : await iperf(sys.data.iperf as number, ctx.seconds, streams, commands);
-      return { [`gbps${streams}`]: r.gbps, work: r.bytes };
+      const out: Record<string, number> = { [`gbps${streams}`]: r.gbps, work: r.bytes };
+      const lib = librarySeconds(sys) - lib0;
+      if (quicColumn && lib > 0) {
+        out[`lib${streams}`] = lib / (r.bytes / 1e9);
+        out[`libcore${streams}`] = (lib / (Number(process.hrtime.bigint() - t0) / 1e9)) * 100;
+      }
+      return out;
     }
     const count = ctx.opts.quick ? 2000 : 10000;
     const r = raw
