@@ -9,7 +9,10 @@
 #   bench/scripts/gc-under-load.sh ping 0 -- --initial-old-space-size=64    # 20,000 ping-pongs
 #
 # Prints Gbit/s, gateway and agent CPU seconds per GB (utime+stime from /proc) and the
-# number of full (Mark-Compact) GCs the gateway ran during the transfer (--trace-gc). With
+# number of full (Mark-Compact) GCs the gateway ran during the transfer (--trace-gc), then
+# per process the CPU per GB and % of a core of its main thread, of the QUIC library's
+# runtime threads (tokio-rt-worker) and of the rest (V8's helpers, libuv's pool).
+# IPERF_RATE=1500M caps iperf3 (-b), to measure costs where nothing is starved. With
 # `ping` (over the tcp transport), 20,000 sequential 64-byte round trips to an echo server
 # instead: p50 and p99 in µs and gateway + agent CPU µs per round trip.
 set -euo pipefail
@@ -70,12 +73,35 @@ let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
 });' $((g1 - g0 + a1 - a0)) "$ticks"
   exit 0
 fi
+# "ROLE KIND TICKS" per thread: KIND is main (tid = pid), library (tokio-rt-worker) or other.
+threads() {
+  for role in gateway:$gw agent:$ag; do
+    local pid=${role#*:}
+    for t in /proc/"$pid"/task/*; do
+      local tid=${t##*/} comm kind
+      comm=$(cat "$t/comm" 2>/dev/null) || continue
+      kind=other; [ "$tid" = "$pid" ] && kind=main; [ "$comm" = tokio-rt-worker ] && kind=library
+      echo "${role%%:*} $kind $(awk '{sub(/^.*\) /, ""); split($0, f, " "); print f[12] + f[13]}' "$t/stat" 2>/dev/null || echo 0)"
+    done
+  done
+}
+threads >"$work/threads0"
+t0=$(date +%s.%N)
 g0=$(cpu $gw); a0=$(cpu $ag); mc0=$(grep -ac Mark-Compact "$work/gw.log" || true)
-json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J)
+json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J ${IPERF_RATE:+-b "$IPERF_RATE"})
 g1=$(cpu $gw); a1=$(cpu $ag); mc1=$(grep -ac Mark-Compact "$work/gw.log" || true)
+t1=$(date +%s.%N)
+threads >"$work/threads1"
 echo "$json" | node -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const j = JSON.parse(s); const gb = j.end.sum_received.bytes / 1e9;
   const [g, a, t, mc] = process.argv.slice(1).map(Number);
   console.log(`gbps=${(j.end.sum_received.bits_per_second / 1e9).toFixed(2)} gw_s_per_gb=${(g / t / gb).toFixed(2)} agent_s_per_gb=${(a / t / gb).toFixed(2)} gateway_full_gcs=${mc}`);
 });' $((g1 - g0)) $((a1 - a0)) "$ticks" $((mc1 - mc0))
+gb=$(echo "$json" | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).end.sum_received.bytes / 1e9))')
+# Summed per process and kind of thread (the threads live as long as their process).
+awk -v gb="$gb" -v t0="$t0" -v t1="$t1" -v hz="$ticks" '
+  FNR == NR { before[$1 " " $2] += $3; next }
+  { after[$1 " " $2] += $3 }
+  END { for (k in after) { s = (after[k] - before[k]) / hz; printf "%s s_per_gb=%.2f core_pct=%.0f\n", k, s / gb, 100 * s / (t1 - t0) } }
+' "$work/threads0" "$work/threads1" | sort
