@@ -12,7 +12,8 @@
 # number of full (Mark-Compact) GCs the gateway ran during the transfer (--trace-gc), then
 # per process the CPU per GB and % of a core of its main thread, of the QUIC library's
 # runtime threads (tokio-rt-worker) and of the rest (V8's helpers, libuv's pool).
-# IPERF_RATE=1500M caps iperf3 (-b), to measure costs where nothing is starved. With
+# IPERF_RATE=1500M caps iperf3 (-b, per stream), to measure costs where nothing is starved;
+# IPERF_STREAMS=16 runs parallel streams (-P). With
 # `ping` (over the tcp transport), 20,000 sequential 64-byte round trips to an echo server
 # instead: p50 and p99 in µs and gateway + agent CPU µs per round trip.
 set -euo pipefail
@@ -88,7 +89,7 @@ threads() {
 threads >"$work/threads0"
 t0=$(date +%s.%N)
 g0=$(cpu $gw); a0=$(cpu $ag); mc0=$(grep -ac Mark-Compact "$work/gw.log" || true)
-json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J ${IPERF_RATE:+-b "$IPERF_RATE"})
+json=$(iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J ${IPERF_RATE:+-b "$IPERF_RATE"} ${IPERF_STREAMS:+-P "$IPERF_STREAMS"})
 g1=$(cpu $gw); a1=$(cpu $ag); mc1=$(grep -ac Mark-Compact "$work/gw.log" || true)
 t1=$(date +%s.%N)
 threads >"$work/threads1"
