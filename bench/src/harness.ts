@@ -72,9 +72,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
         const rep = round * repsPerRound + r;
         // Rotate the order each rep: no column always runs right after the heaviest one.
         const order = systems.map((_, i) => systems[(i + rep - 1) % systems.length]);
-        for (const sys of order) {
-          if (sys.unavailable || (errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) continue;
-          for (const m of scenario.measurements) {
+        // One measurement across every column, then the next: the columns a ratio compares
+        // run back to back, so the machine drifts little between them.
+        for (const m of scenario.measurements) {
+          for (const sys of order) {
+            if (sys.unavailable || (errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) continue;
             const commands: string[] = [];
             const meter = new CpuMeter(sys.procs);
             try {
@@ -90,7 +92,6 @@ export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: 
               result.errors[sys.name] ??= msg;
               errorCount.set(sys.name, (errorCount.get(sys.name) ?? 0) + 1);
               log(`  rep ${rep}/${opts.reps} ${sys.name} ${m.label}: ERROR ${(e as Error).message}`);
-              if ((errorCount.get(sys.name) ?? 0) >= MAX_ERRORS) break;
             }
             // Ports differ per column; without them the same command shows once.
             if (rep === 1) result.commands.push(...commands.map((c) => c.replaceAll(dir, '<tmp>').replace(/\b(2[2-9]\d{3}|3[0-2]\d{3})\b/g, '<port>')));
