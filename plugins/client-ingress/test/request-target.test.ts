@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { TfgwError } from '@tfgw/core';
 import { parseAbsoluteTarget, parseConnectTarget } from '../src/http/request-target';
@@ -22,7 +23,8 @@ describe('HTTP proxy request targets', () => {
   it('CONNECT takes host:port and [v6]:port; anything else is a bad request', () => {
     expect(parseConnectTarget('www.demo.tfgw.localhost:443')).toEqual({ host: 'www.demo.tfgw.localhost', port: 443 });
     expect(parseConnectTarget('[::1]:22')).toEqual({ host: '::1', port: 22 });
-    for (const bad of ['www.demo.tfgw.localhost', 'host:0', 'host:65536', 'http://x/', '/path', 'a b:80', 'host:80/x', '']) {
+    expect(parseConnectTarget('[::FFFF:10.0.0.1]:80')).toEqual({ host: '::ffff:10.0.0.1', port: 80 });
+    for (const bad of ['www.demo.tfgw.localhost', 'host:0', 'host:65536', 'http://x/', '/path', 'a b:80', 'host:80/x', '', '[.]:80', '[:]:80', '[1]:80', '[1.2.3.4]:80', '[:::]:80']) {
       expect(code(() => parseConnectTarget(bad))).toBe('TFGW_ERR_BAD_MESSAGE');
     }
   });
@@ -67,6 +69,19 @@ describe('HTTP proxy request targets', () => {
         }
       }),
       { seed: 303, numRuns: 2000 },
+    );
+  });
+
+  it('property: a bracketed CONNECT host is accepted only when it is an IPv6 address', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV6(), fc.stringOf(fc.constantFrom('0', '1', 'a', 'F', ':', '.'), { maxLength: 12 })), port, (inner, p) => {
+        const c = code(() => parseConnectTarget(`[${inner}]:${p}`));
+        if (isIPv6(inner)) {
+          expect(c).toBeUndefined();
+          expect(parseConnectTarget(`[${inner}]:${p}`)).toEqual({ host: inner.toLowerCase(), port: p });
+        } else expect(c).toBe('TFGW_ERR_BAD_MESSAGE');
+      }),
+      { seed: 304, numRuns: 1000 },
     );
   });
 });

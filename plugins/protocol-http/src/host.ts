@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /** A parsed `Host` header (or absolute-form authority). */
 export interface RequestHost {
   /** Host name, lower case, no trailing dot; an IPv6 address without brackets. */
@@ -11,9 +13,9 @@ const IPV6_RE = /^\[([0-9a-f:.]+)\]$/;
 const ABSOLUTE_RE = /^https?:\/\/([^/?#]*)([^#]*)/i;
 
 /**
- * Parses a `Host` header value: `name`, `name:port`, `[v6]`, `[v6]:port`. The name is
- * lower-cased and one trailing dot is removed (`WWW.Demo.tfgw.localhost.:8080` →
- * `www.demo.tfgw.localhost`, port 8080). Returns undefined for anything else (empty,
+ * Parses a `Host` header value: `name`, `name:port`, `[v6]`, `[v6]:port` (v6 a valid IPv6
+ * address). The name is lower-cased and one trailing dot is removed
+ * (`WWW.Demo.tfgw.localhost.:8080` → `www.demo.tfgw.localhost`, port 8080). Returns undefined for anything else (empty,
  * spaces, user info, a path, a port above 65535): the ingress answers 400.
  */
 export function parseHostHeader(value: string | undefined): RequestHost | undefined {
@@ -30,7 +32,11 @@ export function parseHostHeader(value: string | undefined): RequestHost | undefi
     text = text.slice(0, colon);
   }
   const v6 = IPV6_RE.exec(text);
-  if (v6) return { hostname: v6[1], ...(port !== undefined ? { port } : {}) };
+  if (v6) {
+    // The brackets admit hex digits, colons and dots; only a real address is a host ("[.]" is not).
+    if (!isIPv6(v6[1])) return undefined;
+    return { hostname: v6[1], ...(port !== undefined ? { port } : {}) };
+  }
   if (!NAME_RE.test(text)) return undefined;
   const hostname = text.endsWith('.') ? text.slice(0, -1) : text;
   return { hostname, ...(port !== undefined ? { port } : {}) };

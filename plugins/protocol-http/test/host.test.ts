@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { parseHostHeader, requestHost, splitRequestTarget } from '../src/host';
 
@@ -42,7 +43,17 @@ describe('parseHostHeader', () => {
     );
   });
 
-  it.each(['', ' ', 'a b', 'x:99999', 'x:', 'user@host', 'host/path', 'a..b', '.', '::1', 'a:b:80', '[zz]:80', undefined])('refuses %p', (text) => {
+  it('takes a bracketed host only when it is an IPv6 address', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV6(), fc.stringOf(fc.constantFrom('0', '1', 'a', 'F', ':', '.'), { maxLength: 12 })), (inner) => {
+        const parsed = parseHostHeader(`[${inner}]`);
+        if (isIPv6(inner)) expect(parsed).toEqual({ hostname: inner.toLowerCase() });
+        else expect(parsed).toBeUndefined();
+      }),
+    );
+  });
+
+  it.each(['', ' ', 'a b', 'x:99999', 'x:', 'user@host', 'host/path', 'a..b', '.', '::1', 'a:b:80', '[zz]:80', '[.]', '[:]', '[1]:80', '[1.2.3.4]', '[:::]', undefined])('refuses %p', (text) => {
     expect(parseHostHeader(text as string)).toBeUndefined();
   });
 });

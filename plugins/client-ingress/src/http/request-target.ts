@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { ErrorCodes, TfgwError } from '@tfgw/core';
 
 /** Where an HTTP proxy request goes. */
@@ -10,7 +11,7 @@ export interface ProxyRequestTarget {
   path?: string;
 }
 
-/** `host:port`, `[v6]:port`; host characters of RFC 3986 reg-name / IPv4 (no percent-encoding). */
+/** `host:port`, `[v6]:port` (v6 checked apart); host characters of RFC 3986 reg-name / IPv4 (no percent-encoding). */
 const AUTHORITY = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9._~!$&'()*+,;=-]+)):([0-9]{1,5})$/i;
 
 function bad(message: string): TfgwError {
@@ -24,6 +25,8 @@ function bad(message: string): TfgwError {
 export function parseConnectTarget(text: string): ProxyRequestTarget {
   const m = AUTHORITY.exec(text);
   if (!m) throw bad(`CONNECT target must be "host:port", got ${JSON.stringify(text.slice(0, 300))}`);
+  // The brackets admit hex digits, colons and dots; only a real IPv6 address is a host.
+  if (m[1] !== undefined && !isIPv6(m[1])) throw bad(`CONNECT target [${m[1].slice(0, 100)}] is not an IPv6 address`);
   const port = Number(m[3]);
   if (port < 1 || port > 65535) throw bad(`CONNECT port must be 1-65535, got ${m[3]}`);
   return { host: (m[1] ?? m[2]).toLowerCase(), port };
