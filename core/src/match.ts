@@ -60,15 +60,22 @@ export function cidrContains(cidr: Cidr, ip: string): boolean {
   return (value >> shift) << shift === cidr.network;
 }
 
-/** Splits `host:port` (IPv6 in brackets) into parts; throws TFGW_ERR_CONFIG naming `what`. */
+/**
+ * Splits `host:port` into parts: IPv6 in brackets (an address, optionally with a zone), an
+ * empty host meaning 0.0.0.0 (`:8080`), and a bare port taking `defaultHost` when given.
+ * Throws TFGW_ERR_CONFIG naming `what` (`details.path`).
+ */
 export function parseHostPort(value: string, what = 'address', defaultHost?: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:\s]*)):(\d{1,5})$/.exec(String(value).trim());
+  const m = /^(?:\[([^\]]+)\]|([^:\s[\]]*)):(\d{1,5})$/.exec(String(value).trim());
   if (!m) {
     if (defaultHost !== undefined && /^\d{1,5}$/.test(String(value).trim())) return parseHostPort(`${defaultHost}:${value}`, what);
-    throw new TfgwError(ErrorCodes.CONFIG, `${what}: expected "host:port", got "${value}"`);
+    throw new TfgwError(ErrorCodes.CONFIG, `${what}: expected "host:port", got "${value}"`, { details: { path: what } });
   }
   const host = m[1] ?? m[2] ?? '';
   const port = Number(m[3]);
-  if (port < 0 || port > 65535) throw new TfgwError(ErrorCodes.CONFIG, `${what}: port out of range in "${value}"`);
+  if (port < 0 || port > 65535) throw new TfgwError(ErrorCodes.CONFIG, `${what}: port out of range in "${value}"`, { details: { path: what } });
+  if (m[1] !== undefined && !net.isIPv6(host.replace(/%.*$/, ''))) {
+    throw new TfgwError(ErrorCodes.CONFIG, `${what}: "${host}" in brackets is not an IPv6 address`, { details: { path: what } });
+  }
   return { host: host || '0.0.0.0', port };
 }

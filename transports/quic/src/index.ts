@@ -8,7 +8,7 @@ export { QuicTransport, DEFAULT_QUIC_PORT, nativeConfig } from './transport';
 export { QuicSession } from './session';
 export { QuicMuxedStream } from './stream';
 export { QuicListener } from './listener';
-export { QUIC_DEFAULTS, MAX_STREAMS, MAX_THREADS, maxStreamsFor, resolveQuicOptions, parseHostPort, type QuicOptions, type ResolvedQuicOptions } from './options';
+export { QUIC_DEFAULTS, MAX_STREAMS, MAX_THREADS, maxStreamsFor, resolveQuicOptions, type QuicOptions, type ResolvedQuicOptions } from './options';
 export { IDENTITY_FILE, generateIdentity, identityFromPem, loadOrCreateIdentity, quicFingerprint, type QuicIdentity, type StoredIdentity } from './identity';
 export { fingerprintOf, parseFingerprint, peerIdOf, type Fingerprint } from './fingerprint';
 export { NATIVE_VERSION, THREADS_ENV, defaultThreads, nativePackageName } from './native';

@@ -1,4 +1,4 @@
-import { ErrorCodes, TfgwError } from '@tfgw/core';
+import { ErrorCodes, TfgwError, parseEndpoint } from '@tfgw/core';
 import { parseFingerprint, type Fingerprint } from './fingerprint';
 
 /** Options of the QUIC transport plugin, and per-dial/per-listen overrides. */
@@ -134,7 +134,7 @@ export function resolveQuicOptions(options: Record<string, unknown> = {}, base?:
   };
   if (o.insecure !== undefined && typeof o.insecure !== 'boolean') throw configError('insecure', `expected true or false, got ${JSON.stringify(o.insecure)}`);
   const listenRaw = o.listen === undefined ? [] : Array.isArray(o.listen) ? o.listen : [o.listen];
-  const listen = listenRaw.map((v, i) => parseHostPort(v, Array.isArray(o.listen) ? `listen[${i}]` : 'listen'));
+  const listen = listenRaw.map((v, i) => parseEndpoint(v as string, Array.isArray(o.listen) ? `listen[${i}]` : 'listen'));
   const fp = str('fingerprint');
   const resolved: ResolvedQuicOptions = {
     listen: o.listen === undefined && base ? base.listen : listen,
@@ -163,14 +163,6 @@ function checkInt(key: string, v: unknown, min: number, max: number): number {
     throw configError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   }
   return v;
-}
-
-/** Parse `"host:port"` / `"[v6]:port"`; TFGW_ERR_CONFIG naming `path` otherwise. */
-export function parseHostPort(value: unknown, path: string): { host: string; port: number } {
-  const m = typeof value === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value) : null;
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw configError(path, `expected "host:port", got ${JSON.stringify(value)}`);
-  return { host: m[1] ?? m[2], port };
 }
 
 function configError(path: string, what: string): TfgwError {

@@ -92,7 +92,8 @@ describe('quic plugin', () => {
 describe('quic options', () => {
   test.each([
     [{ listen: 'abc' }, 'listen', 'listen: expected "host:port", got "abc"'],
-    [{ listen: ['127.0.0.1:1', 'x:99999'] }, 'listen[1]', 'listen[1]: expected "host:port", got "x:99999"'],
+    [{ listen: ['127.0.0.1:1', 'x:99999'] }, 'listen[1]', undefined],
+    [{ listen: '[.]:7443' }, 'listen', undefined],
     [{ keepaliveMs: -1 }, 'keepaliveMs', undefined],
     [{ keepaliveMs: 5000, idleTimeoutMs: 5000 }, 'keepaliveMs', undefined],
     [{ idleTimeoutMs: 'soon' }, 'idleTimeoutMs', undefined],
