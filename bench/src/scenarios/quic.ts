@@ -1,7 +1,7 @@
 import { PING_MEASUREMENT, streamsOf, throughputMeasurement } from '../measurements';
 import { freePort } from '../ports';
 import { iperf, startIperfServer } from '../tools/iperf3';
-import { packageProblem, tfgwSystems, type Agent } from '../tfgw';
+import { packageProblem, tfgwName, tfgwSystems, type Agent } from '../tfgw';
 import type { Measurement, Scenario, ScenarioContext, System } from '../types';
 import { threadCpuSeconds } from '../proc-stats';
 import { runWorkerJson, startWorkerServer, workerPath } from '../workers';
@@ -115,7 +115,7 @@ export const quic: Scenario = {
     if (m.key !== 'rtt') {
       const streams = streamsOf(m);
       // The tcp and ws columns share the gateway, whose idle quic listener has these threads too.
-      const quicColumn = raw || sys.name === 'tfgw quic';
+      const quicColumn = raw || sys.name === tfgwName('quic');
       const lib0 = librarySeconds(sys);
       const t0 = process.hrtime.bigint();
       const r = raw
