@@ -17,7 +17,7 @@ export function scenarioMarkdown(r: ScenarioResult): string {
   out.push(`Took ${Math.round(r.wallSeconds)} s; 1-minute load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end (${os.cpus().length} cores).`, '');
   out.push(renderMarkdown(valuesTable(r)), '');
   const ratios = ratioTable(r);
-  if (ratios) out.push('Ratios (medians; ↑ figures: above 1× tfgw is ahead, ↓ figures: below 1× tfgw is ahead):', '', renderMarkdown(ratios), '');
+  if (ratios) out.push('Ratios (median of the repetitions\' ratios, each from columns measured back to back; ↑ figures: above 1× tfgw is ahead, ↓ figures: below 1× tfgw is ahead):', '', renderMarkdown(ratios), '');
   const notes = footnotes(r);
   if (notes.length) out.push(...notes.map((n) => `- ${n}`), '');
   if (r.commands.length) out.push('<details><summary>Commands</summary>', '', '```sh', ...r.commands, '```', '', '</details>', '');

@@ -1,4 +1,4 @@
-import { fmt, summarize } from './stats';
+import { fmt, median, summarize } from './stats';
 import type { ScenarioResult, System } from './types';
 import { figuresOf } from './figures';
 
@@ -60,8 +60,25 @@ export function valuesTable(r: ScenarioResult): Table {
 }
 
 /**
- * The ratio table: tfgw (per transport) divided by each rival, from the medians. Rows are
- * figure x tfgw column; for ↑ figures > 1 means tfgw is better, for ↓ figures < 1 does.
+ * tfgw's values of one figure divided by a rival's: the median of each repetition's ratio
+ * when both columns have a value from every repetition (they ran back to back, so the
+ * machine's drift between repetitions cancels), else the ratio of the medians (a column that
+ * failed some repetitions cannot be paired). Undefined when either has no value.
+ */
+export function figureRatio(tfgw: readonly number[] | undefined, rival: readonly number[] | undefined, paired: boolean): number | undefined {
+  const a = summarize(tfgw);
+  const b = summarize(rival);
+  if (!a || !b) return undefined;
+  if (paired && tfgw!.length === rival!.length && tfgw!.every(Number.isFinite) && rival!.every((x) => Number.isFinite(x) && x !== 0)) {
+    return median(tfgw!.map((x, i) => x / rival![i]));
+  }
+  if (b.median === 0) return a.median === 0 ? 1 : Infinity;
+  return a.median / b.median;
+}
+
+/**
+ * The ratio table: tfgw (per transport) divided by each rival ({@link figureRatio}). Rows
+ * are figure x tfgw column; for ↑ figures > 1 means tfgw is better, for ↓ figures < 1 does.
  */
 export function ratioTable(r: ScenarioResult): Table | undefined {
   const tfgw = r.systems.filter((s) => s.tfgw);
@@ -71,13 +88,12 @@ export function ratioTable(r: ScenarioResult): Table | undefined {
   for (const m of r.scenario.measurements) {
     for (const f of figuresOf(m).filter((x) => !x.noRatio)) {
       for (const t of tfgw) {
-        const a = summarize(r.values[f.key]?.[t.name]);
-        if (!a) continue;
+        if (!summarize(r.values[f.key]?.[t.name])) continue;
         const cells = rivals.map((v) => {
-          const b = summarize(r.values[f.key]?.[v.name]);
-          if (!b) return '–';
-          if (b.median === 0) return a.median === 0 ? '1×' : '∞';
-          return `${fmt(a.median / b.median)}×`;
+          const paired = !r.errors[t.name] && !r.errors[v.name];
+          const x = figureRatio(r.values[f.key]?.[t.name], r.values[f.key]?.[v.name], paired);
+          if (x === undefined) return '–';
+          return x === Infinity ? '∞' : `${fmt(x)}×`;
         });
         // A figure no rival has (CPU cost when the only rival is "direct") makes no ratio row.
         if (cells.every((c) => c === '–')) continue;
