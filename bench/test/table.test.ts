@@ -10,6 +10,7 @@ function result(tfgw: number[], rival: number[], errors: Record<string, string> 
       name: 't',
       title: 'T',
       description: '',
+      tools: [],
       measurements: [{ key: 'p1', label: '1 stream', figures: [{ key: 'gbps1', label: '1 stream, Gbit/s', better: 'higher' }] }],
       setup: async () => [],
       measure: async () => ({}),

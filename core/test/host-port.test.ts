@@ -1,18 +1,7 @@
 import { isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { parseHostPort } from '../src/match';
-import { TfgwError } from '../src/errors';
-
-/** The error code `fn` throws, undefined when it returns; anything but a TfgwError fails the test. */
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof TfgwError)) throw err;
-    return err.code;
-  }
-}
+import { thrownCode } from '../../test/helpers/errors';
 
 const port = fc.integer({ min: 0, max: 65535 });
 
@@ -44,7 +33,7 @@ describe('parseHostPort', () => {
   test('a bracketed host is accepted only when it is an IPv6 address', () => {
     fc.assert(
       fc.property(fc.oneof(fc.ipV6(), fc.stringOf(fc.constantFrom('0', '1', 'a', 'F', ':', '.'), { maxLength: 12 })), port, (inner, p) => {
-        const code = codeOf(() => parseHostPort(`[${inner}]:${p}`));
+        const code = thrownCode(() => parseHostPort(`[${inner}]:${p}`));
         expect(code).toBe(isIPv6(inner) ? undefined : 'TFGW_ERR_CONFIG');
       }),
     );
@@ -53,7 +42,7 @@ describe('parseHostPort', () => {
   test('arbitrary text parses or gives TFGW_ERR_CONFIG, never another exception', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 60 }), fc.stringOf(fc.constantFrom('a', '1', ':', '[', ']', '.', ' ', '%'), { maxLength: 20 })), (text) => {
-        const code = codeOf(() => parseHostPort(text));
+        const code = thrownCode(() => parseHostPort(text));
         if (code !== undefined) expect(code).toBe('TFGW_ERR_CONFIG');
       }),
     );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { TfgwError } from '@tfgw/core';
 import { formatIngressAddress, resolveIngressAddress, VIA_LABEL, type IngressTarget } from '../src/address';
+import { resultOrCode } from '../../../test/helpers/errors';
 
 const ZONE = 'tfgw.localhost';
 const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split(''));
@@ -19,12 +19,7 @@ const port = fc.integer({ min: 1, max: 65535 });
 const zone = fc.array(label, { minLength: 1, maxLength: 3 }).map((ls) => ls.join('.'));
 
 function outcome(host: string, p: number, z: string): IngressTarget | string {
-  try {
-    return resolveIngressAddress(host, p, z);
-  } catch (err) {
-    if (!(err instanceof TfgwError)) throw err;
-    return err.code;
-  }
+  return resultOrCode(() => resolveIngressAddress(host, p, z));
 }
 
 describe('addressing scheme', () => {

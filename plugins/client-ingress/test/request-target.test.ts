@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import fc from 'fast-check';
-import { TfgwError } from '@tfgw/core';
 import { parseAbsoluteTarget, parseConnectTarget } from '../src/http/request-target';
+import { thrownCode } from '../../../test/helpers/errors';
 
 const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split(''));
 const label = fc.array(fc.oneof(alnum, fc.constantFrom('-', '_')), { minLength: 1, maxLength: 20 }).map((c) => c.join(''));
@@ -9,23 +9,13 @@ const hostname = fc.array(label, { minLength: 1, maxLength: 5 }).map((ls) => ls.
 const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
 const port = fc.integer({ min: 1, max: 65535 });
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof TfgwError)) throw err;
-    return err.code;
-  }
-}
-
 describe('HTTP proxy request targets', () => {
   it('CONNECT takes host:port and [v6]:port; anything else is a bad request', () => {
     expect(parseConnectTarget('www.demo.tfgw.localhost:443')).toEqual({ host: 'www.demo.tfgw.localhost', port: 443 });
     expect(parseConnectTarget('[::1]:22')).toEqual({ host: '::1', port: 22 });
     expect(parseConnectTarget('[::FFFF:10.0.0.1]:80')).toEqual({ host: '::ffff:10.0.0.1', port: 80 });
     for (const bad of ['www.demo.tfgw.localhost', 'host:0', 'host:65536', 'http://x/', '/path', 'a b:80', 'host:80/x', '', '[.]:80', '[:]:80', '[1]:80', '[1.2.3.4]:80', '[:::]:80']) {
-      expect(code(() => parseConnectTarget(bad))).toBe('TFGW_ERR_BAD_MESSAGE');
+      expect(thrownCode(() => parseConnectTarget(bad))).toBe('TFGW_ERR_BAD_MESSAGE');
     }
   });
 
@@ -34,7 +24,7 @@ describe('HTTP proxy request targets', () => {
     expect(parseAbsoluteTarget('http://WWW.Demo.tfgw.localhost:8080/a/b?c=d')).toEqual({ host: 'www.demo.tfgw.localhost', port: 8080, path: '/a/b?c=d' });
     expect(parseAbsoluteTarget('http://www.demo.tfgw.localhost')).toEqual({ host: 'www.demo.tfgw.localhost', port: 80, path: '/' });
     for (const bad of ['https://www.demo.tfgw.localhost/', '/index.html', '*', 'ftp://x/', 'http://', 'http://:80/']) {
-      expect(code(() => parseAbsoluteTarget(bad))).toBe('TFGW_ERR_BAD_MESSAGE');
+      expect(thrownCode(() => parseAbsoluteTarget(bad))).toBe('TFGW_ERR_BAD_MESSAGE');
     }
   });
 
@@ -64,7 +54,7 @@ describe('HTTP proxy request targets', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 100 }), fc.string({ maxLength: 100 }).map((s) => `http://${s}`)), (s) => {
         for (const parse of [parseConnectTarget, parseAbsoluteTarget]) {
-          const c = code(() => parse(s));
+          const c = thrownCode(() => parse(s));
           if (c !== undefined) expect(c).toBe('TFGW_ERR_BAD_MESSAGE');
         }
       }),
@@ -75,7 +65,7 @@ describe('HTTP proxy request targets', () => {
   it('property: a bracketed CONNECT host is accepted only when it is an IPv6 address', () => {
     fc.assert(
       fc.property(fc.oneof(fc.ipV6(), fc.stringOf(fc.constantFrom('0', '1', 'a', 'F', ':', '.'), { maxLength: 12 })), port, (inner, p) => {
-        const c = code(() => parseConnectTarget(`[${inner}]:${p}`));
+        const c = thrownCode(() => parseConnectTarget(`[${inner}]:${p}`));
         if (isIPv6(inner)) {
           expect(c).toBeUndefined();
           expect(parseConnectTarget(`[${inner}]:${p}`)).toEqual({ host: inner.toLowerCase(), port: p });

@@ -10,6 +10,7 @@ import {
   parseSocksDatagram,
   parseUserPass,
 } from '../src/socks5/wire';
+import { resultOrCode } from '../../../test/helpers/errors';
 
 /** Domain names as clients send them: 1-255 bytes (latin1, so every byte value round-trips). */
 const domain = fc.uint8Array({ minLength: 1, maxLength: 255 }).map((b) => Buffer.from(b).toString('latin1')).filter((d) => !/^[\d.]+$/.test(d) && !d.includes(':'));
@@ -21,22 +22,12 @@ function requestBytes(cmd: number, host: string, p: number): Buffer {
   return Buffer.concat([Buffer.from([5, cmd, 0]), encodeAddress(host, p)]);
 }
 
-/** Parse result, or the error code (anything but a TfgwError fails the test). */
-function attempt<T>(fn: () => T): T | string {
-  try {
-    return fn();
-  } catch (err) {
-    if (!(err instanceof TfgwError)) throw err;
-    return err.code;
-  }
-}
-
 describe('SOCKS5 wire parser', () => {
   it('parses a greeting, asks for more bytes while incomplete, and rejects other versions', () => {
     expect(parseGreeting(Buffer.from([5, 2, 0, 2]))).toEqual({ complete: true, bytes: 4, value: { methods: [0, 2] } });
     expect(parseGreeting(Buffer.from([5, 2, 0]))).toEqual({ complete: false });
-    expect(attempt(() => parseGreeting(Buffer.from([4, 1, 0])))).toBe('TFGW_ERR_BAD_MESSAGE');
-    expect(attempt(() => parseGreeting(Buffer.from([5, 0])))).toBe('TFGW_ERR_BAD_MESSAGE');
+    expect(resultOrCode(() => parseGreeting(Buffer.from([4, 1, 0])))).toBe('TFGW_ERR_BAD_MESSAGE');
+    expect(resultOrCode(() => parseGreeting(Buffer.from([5, 0])))).toBe('TFGW_ERR_BAD_MESSAGE');
   });
 
   it('an unknown address type carries reply 0x08', () => {
@@ -82,7 +73,7 @@ describe('SOCKS5 wire parser', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
         const buf = Buffer.from(b);
         for (const parse of [parseGreeting, parseUserPass, parseRequest]) {
-          const r = attempt(() => parse(buf));
+          const r = resultOrCode(() => parse(buf));
           if (typeof r === 'string') expect(r).toBe('TFGW_ERR_BAD_MESSAGE');
           else if (r.complete) expect(r.bytes).toBeLessThanOrEqual(buf.length);
         }
