@@ -34,8 +34,10 @@ function listProfiles(): Map<string, number> {
 
 /**
  * Runs one scenario: checks its tools, sets up every system (once, or once per rep for
- * {@link Scenario.freshPerRep}), then runs the measurements rep by rep, interleaving the systems within each rep (so drift of the machine hits all
- * columns alike), sampling CPU of each system's processes around each measurement.
+ * {@link Scenario.freshPerRep}), then runs the measurements rep by rep: within a rep, each
+ * measurement across every system before the next measurement, the systems' order rotated
+ * each rep (so the two values of a ratio are measured back to back, and drift of the machine
+ * hits all columns alike), sampling CPU of each system's processes around each measurement.
  * Every process is stopped in `finally`; the whole scenario is bounded in time.
  */
 export async function runScenario(scenario: Scenario, opts: RunOptions, runDir: string, log: (m: string) => void): Promise<ScenarioResult> {
