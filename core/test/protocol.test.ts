@@ -80,7 +80,7 @@ describe('tfgw message framing', () => {
         ch.on('message', () => undefined);
         (s as unknown as PassThrough).end(Buffer.from(bytes));
         const err = await closed;
-        if (err) expect([ErrorCodes.LIMIT, ErrorCodes.BAD_MESSAGE]).toContain((err as { code: string }).code);
+        if (err) expect([ErrorCodes.LIMIT, ErrorCodes.BAD_MESSAGE]).toContain((err as Error & { code?: string }).code);
       }),
       { numRuns: 300 },
     );

@@ -5,6 +5,15 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { CliProcess } from '../helpers/cli';
 import { ADMIN_TOKEN, ZONE, curlIngress, startAdminGateway, startAgent, webService, type AdminGateway } from './admin-fixture';
 
+/*
+ * The browser's globals, for the callbacks page.evaluate() runs in Chromium. Declared here,
+ * not through the DOM lib, so that Node-side code in the other tests cannot use them.
+ */
+declare const localStorage: { getItem(key: string): string | null };
+declare const document: { querySelector(selector: string): object | null };
+declare function getComputedStyle(element: object): { backgroundColor: string };
+declare const performance: { getEntriesByType(type: 'navigation'): unknown[] };
+
 /** Debian's Chromium (scripts/ensure-tools.js installs it). */
 const CHROMIUM = '/usr/bin/chromium';
 

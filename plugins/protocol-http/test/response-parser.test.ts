@@ -76,7 +76,7 @@ const model: fc.Arbitrary<Model> = fc
     status: fc.oneof(fc.integer({ min: 200, max: 599 }), fc.constantFrom(200, 204, 304)),
     reason: fc.constantFrom('', 'OK', 'Not Found', 'Some reason with  spaces'),
     headers: fc.array(fc.tuple(fieldName, fieldValue), { maxLength: 8 }),
-    framing: fc.constantFrom('length', 'chunked', 'close' as const),
+    framing: fc.constantFrom<Array<Model['framing']>>('length', 'chunked', 'close'),
     close: fc.boolean(),
     body,
     chunkSizes: fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 6 }),

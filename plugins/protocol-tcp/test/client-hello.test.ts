@@ -25,7 +25,7 @@ function sniExtension(name: string): Buffer {
 }
 
 function helloBody(s: HelloSpec): Buffer {
-  const exts = s.others.map((e) => Buffer.concat([u16(e.type), u16(e.data.length), Buffer.from(e.data)]));
+  const exts: Buffer[] = s.others.map((e) => Buffer.concat([u16(e.type), u16(e.data.length), Buffer.from(e.data)]));
   if (s.name !== undefined) exts.splice(s.namePos % (exts.length + 1), 0, sniExtension(s.name));
   const extBytes = Buffer.concat(exts);
   return Buffer.concat([

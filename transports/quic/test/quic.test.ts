@@ -226,7 +226,7 @@ describe('quic transport', () => {
     ).rejects.toMatchObject({ code: 'TFGW_ERR_PORT_UNAVAILABLE' });
     // a new dial gets its handshake answered but the session is closed at once
     const late = await pair.transport.dial({ url: new URL(pair.listener.address.url), options: {} });
-    if (!late.session.closed) await once(late.session, 'close');
+    if (!late.session!.closed) await once(late.session!, 'close');
     // after the last session, the port is free
     pair.client.close();
     if (!pair.server.closed) await once(pair.server, 'close');
