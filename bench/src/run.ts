@@ -51,7 +51,7 @@ async function main(): Promise<number> {
       }
       console.log(renderConsole(valuesTable(r)));
       const ratios = ratioTable(r);
-      if (ratios) console.log('\ntfgw ÷ rival, from the medians (↑ figures: >1× means tfgw is ahead; ↓ figures: <1× means tfgw is ahead)\n' + renderConsole(ratios));
+      if (ratios) console.log('\ntfgw ÷ rival, the median of the per-repetition ratios (↑ figures: >1× means tfgw is ahead; ↓ figures: <1× means tfgw is ahead)\n' + renderConsole(ratios));
       for (const n of footnotes(r)) console.log(n);
     }
   } finally {
