@@ -4,10 +4,14 @@
  * Two processes, like a gateway and an agent:
  *   node quic-raw.js listen        binds 127.0.0.1:0, prints `listening PORT`, then takes
  *                                  commands on stdin for the connection it accepts:
- *     tput ID SECONDS STREAMS      STREAMS streams at once, each writing 128 KiB chunks for
+ *     tput ID SECONDS STREAMS [MBPS]
+ *                                  STREAMS streams at once, each writing 128 KiB chunks for
  *                                  1 + SECONDS s; prints `result ID {"gbps","bytes"}` (Gbit/s
  *                                  over the SECONDS after a 1 s warm-up, like iperf3 -O 1;
- *                                  bytes of the whole run)
+ *                                  bytes of the whole run). MBPS > 0 paces the writes of all
+ *                                  streams together to that many Mbit/s, like iperf3 -b, so the
+ *                                  library's cost per byte can be read at a tunnel's rate
+ *                                  (bench/scripts/quic-raw-cost.js)
  *     ping ID COUNT SIZE           COUNT sequential SIZE-byte round trips on one stream after
  *                                  a warm-up; prints `result ID {"p50","p99","p999","total"}` (µs)
  *   node quic-raw.js dial PORT     connects, prints `connected`, and serves the streams the
@@ -58,8 +62,9 @@ function config(): object {
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
-async function tput(conn: RawConnection, seconds: number, streams: number): Promise<{ gbps: number; bytes: number }> {
+async function tput(conn: RawConnection, seconds: number, streams: number, mbps = 0): Promise<{ gbps: number; bytes: number }> {
   const start = now();
+  const bytesPerMs = mbps > 0 ? (mbps * 1e6) / 8 / 1000 : 0;
   let written = 0;
   let mark: { t: number; written: number } | undefined;
   let stop = false;
@@ -69,6 +74,8 @@ async function tput(conn: RawConnection, seconds: number, streams: number): Prom
     const s = await conn.outboundStream();
     await s.write(Buffer.from('S'));
     while (!stop) {
+      const early = bytesPerMs > 0 ? start + written / bytesPerMs - now() : 0;
+      if (early >= 1) await new Promise((resolve) => setTimeout(resolve, early));
       await s.write(CHUNK);
       written += CHUNK.length;
     }
@@ -127,9 +134,9 @@ async function listen(): Promise<void> {
   const conn = await server.inboundConnection();
   const rl = readline.createInterface({ input: process.stdin });
   for await (const line of rl) {
-    const [cmd, id, a, b] = line.trim().split(/\s+/);
+    const [cmd, id, a, b, c] = line.trim().split(/\s+/);
     try {
-      const r = cmd === 'tput' ? await tput(conn, Number(a), Number(b)) : cmd === 'ping' ? await ping(conn, Number(a), Number(b)) : { error: `unknown command ${cmd}` };
+      const r = cmd === 'tput' ? await tput(conn, Number(a), Number(b), Number(c ?? 0)) : cmd === 'ping' ? await ping(conn, Number(a), Number(b)) : { error: `unknown command ${cmd}` };
       console.log(`result ${id} ${JSON.stringify(r)}`);
     } catch (e) {
       console.log(`result ${id} ${JSON.stringify({ error: (e as Error).message })}`);
