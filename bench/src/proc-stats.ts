@@ -53,29 +53,43 @@ export function cpuSeconds(pid: number): number {
   return ticks / CLK_TCK;
 }
 
+/** Each thread of `pid`: its id, name (`comm`) and CPU ticks so far; empty when the process is gone. */
+function threadTicks(pid: number): Array<{ tid: number; name: string; ticks: number }> {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: Array<{ tid: number; name: string; ticks: number }> = [];
+  for (const tid of tasks) {
+    try {
+      const s = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      out.push({ tid: Number(tid), name: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
 /**
  * CPU seconds used so far by the threads of `pid` whose name (`comm`) is `thread`, e.g.
  * `tokio-rt-worker` for the QUIC library's runtime; 0 when the process is gone.
  */
 export function threadCpuSeconds(pid: number, thread: string): number {
-  let ticks = 0;
-  let tasks: string[];
-  try {
-    tasks = fs.readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
-  }
-  for (const tid of tasks) {
-    try {
-      const s = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      if (s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) !== thread) continue;
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return ticks / CLK_TCK;
+  return threadTicks(pid).reduce((sum, t) => sum + (t.name === thread ? t.ticks : 0), 0) / CLK_TCK;
+}
+
+/**
+ * CPU seconds used so far by `pid`'s main thread, by its threads named `library` and by the
+ * rest (V8's helpers, libuv's pool); all 0 when the process is gone.
+ */
+export function cpuSecondsByThreadKind(pid: number, library: string): { main: number; library: number; other: number } {
+  const out = { main: 0, library: 0, other: 0 };
+  for (const t of threadTicks(pid)) out[t.tid === pid ? 'main' : t.name === library ? 'library' : 'other'] += t.ticks / CLK_TCK;
+  return out;
 }
 
 /** Resident set size of `pid` alone, in bytes (VmRSS of /proc/<pid>/status), or NaN when gone. */

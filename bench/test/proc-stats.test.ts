@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { threadCpuSeconds } from '../src/proc-stats';
+import { cpuSecondsByThreadKind, threadCpuSeconds } from '../src/proc-stats';
 
 /**
  * A child whose main thread is named `title` (Node sets the thread name from process.title)
@@ -43,5 +43,31 @@ describe('threadCpuSeconds', () => {
     child.kill();
     await once(child, 'exit');
     expect(threadCpuSeconds(pid, 'gone-soon')).toBe(0);
+  });
+});
+
+describe('cpuSecondsByThreadKind', () => {
+  let child: ChildProcess | undefined;
+  afterEach(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill();
+      await once(child, 'exit');
+    }
+    child = undefined;
+  });
+
+  it('counts the main thread as main even when it has the library threads\' name', async () => {
+    child = await namedBusyChild('lib-named-main');
+    const cpu = cpuSecondsByThreadKind(child.pid!, 'lib-named-main');
+    expect(cpu.main).toBeGreaterThan(0);
+    expect(cpu.library).toBe(0);
+  });
+
+  it('is all 0 for a process that is gone', async () => {
+    child = await namedBusyChild('gone-soon');
+    const pid = child.pid!;
+    child.kill();
+    await once(child, 'exit');
+    expect(cpuSecondsByThreadKind(pid, 'tokio-rt-worker')).toEqual({ main: 0, library: 0, other: 0 });
   });
 });

@@ -4,8 +4,8 @@ import { iperf, startIperfServer } from '../tools/iperf3';
 import { packageProblem, tfgwName, tfgwSystems, type Agent } from '../tfgw';
 import type { Measurement, Scenario, ScenarioContext, System } from '../types';
 import { threadCpuSeconds } from '../proc-stats';
-import { runWorkerJson, startWorkerServer, workerPath } from '../workers';
-import type { Proc } from '../procs';
+import { runWorkerJson, startWorkerServer } from '../workers';
+import { startQuicRawPair, type QuicRawPair } from '../quic-raw';
 
 /** Column of the QUIC library on its own. */
 const RAW = 'quic raw';
@@ -49,12 +49,9 @@ async function rawSystem(ctx: ScenarioContext): Promise<System> {
   const problem = packageProblem('transports/quic');
   if (problem) return { ...sys, unavailable: problem };
   try {
-    const listener = ctx.scope.start('quic-raw-listen', process.execPath, [workerPath('quic-raw'), 'listen'], { stdin: true });
-    const port = (await listener.waitFor(/^listening (\d+)$/, 15000))[1];
-    const dialer = ctx.scope.start('quic-raw-dial', process.execPath, [workerPath('quic-raw'), 'dial', port]);
-    await dialer.waitFor(/^connected$/, 15000);
-    sys.procs = { listener: listener.pid, dialer: dialer.pid };
-    sys.data = { listener, next: 0 };
+    const pair = await startQuicRawPair(ctx.scope);
+    sys.procs = { listener: pair.listener.pid, dialer: pair.dialer.pid };
+    sys.data = { pair };
     sys.setupCommands = ['node bench/dist/workers/quic-raw.js listen', `node bench/dist/workers/quic-raw.js dial <port>`];
   } catch (e) {
     sys.unavailable = (e as Error).message.split('\n')[0];
@@ -62,16 +59,10 @@ async function rawSystem(ctx: ScenarioContext): Promise<System> {
   return sys;
 }
 
-/** One command to the raw listener; resolves with its JSON answer. */
-async function rawCommand<T>(sys: System, cmd: string, args: Array<string | number>, timeoutMs: number, commands: string[]): Promise<T> {
-  const listener = sys.data.listener as Proc;
-  const id = (sys.data.next as number) + 1;
-  sys.data.next = id;
-  listener.child.stdin!.write(`${cmd} ${id} ${args.join(' ')}\n`);
+/** One command to the raw listener, noted for the report; resolves with its JSON answer. */
+function rawCommand<T>(sys: System, cmd: string, args: Array<string | number>, timeoutMs: number, commands: string[]): Promise<T> {
   commands.push(`node bench/dist/workers/quic-raw.js listen  # stdin: ${cmd} <id> ${args.join(' ')}`);
-  const out = JSON.parse((await listener.waitFor(new RegExp(`^result ${id} (.*)$`), timeoutMs))[1]) as T & { error?: string };
-  if (out.error) throw new Error(`quic-raw: ${out.error}`);
-  return out;
+  return (sys.data.pair as QuicRawPair).command<T>(cmd, args, timeoutMs);
 }
 
 /**
